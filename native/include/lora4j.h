@@ -1,0 +1,320 @@
+/*
+ * lora4j.h — the one public C API of the lora4j engine.
+ *
+ * Conventions (as llama.h): opaque handles created and freed in pairs; *_default_params()
+ * return plain structs the caller edits; every fallible call returns a lora4j_status and leaves
+ * a thread-local message in lora4j_last_error(); callbacks are a function pointer plus
+ * void *user_data. Only fixed-width ints, float/double, pointers and POD structs appear here,
+ * so the Panama binding generator (bindings/) can map everything.
+ *
+ * Nothing a caller passes may crash the process: bad input is an error code.
+ */
+#ifndef LORA4J_H
+#define LORA4J_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LORA4J_BUILDING_LIBRARY)
+#define LORA4J_API __attribute__((visibility("default")))
+#else
+#define LORA4J_API
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status codes and errors                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+enum lora4j_status {
+    LORA4J_OK = 0,
+    LORA4J_ERR_INVALID_ARGUMENT = 1, /* a caller-supplied value is out of range or malformed */
+    LORA4J_ERR_IO = 2,               /* open/read/write/rename failed */
+    LORA4J_ERR_FORMAT = 3,           /* a file is corrupt, truncated or not what it claims */
+    LORA4J_ERR_UNSUPPORTED = 4,      /* valid but not supported (type, architecture, version) */
+    LORA4J_ERR_OUT_OF_MEMORY = 5,
+    LORA4J_ERR_STATE = 6,            /* call not valid in the object's current state */
+    LORA4J_ERR_NUMERIC = 7,          /* NaN/inf where a finite value is required */
+    LORA4J_ERR_CANCELLED = 8,        /* a callback asked to stop */
+    LORA4J_ERR_NOT_FOUND = 9         /* a key, tensor or name does not exist */
+};
+typedef int32_t lora4j_status_t;
+
+/* The message of the last failed call on this thread ("" if none). Valid until the next call. */
+LORA4J_API const char *lora4j_last_error(void);
+
+/* Library version string, e.g. "0.1.0". */
+LORA4J_API const char *lora4j_version(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* CPU features and logging                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+enum lora4j_simd_level {
+    LORA4J_SIMD_SCALAR = 0,
+    LORA4J_SIMD_AVX2 = 1,   /* AVX2 + FMA + F16C */
+    LORA4J_SIMD_AVX512 = 2  /* AVX-512 F/BW/VL/DQ/VNNI */
+};
+
+/* The best SIMD level this CPU supports. */
+LORA4J_API int32_t lora4j_simd_detected(void);
+/* The level the kernels use now (detected, unless lowered with lora4j_simd_set). */
+LORA4J_API int32_t lora4j_simd_active(void);
+/* Lower (or restore) the level the kernels use; a level above the detected one is an error.
+ * Process-wide; meant for tests and benchmarks that compare paths. */
+LORA4J_API lora4j_status_t lora4j_simd_set(int32_t level);
+
+enum lora4j_log_level {
+    LORA4J_LOG_DEBUG = 0,
+    LORA4J_LOG_INFO = 1,
+    LORA4J_LOG_WARN = 2,
+    LORA4J_LOG_ERROR = 3
+};
+typedef void (*lora4j_log_callback)(int32_t level, const char *message, void *user_data);
+/* Route engine log lines to cb (NULL: silence). Default: WARN and above to stderr. */
+LORA4J_API void lora4j_log_set(lora4j_log_callback cb, void *user_data);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Tensor types (ggml type ids, bit-compatible block layouts)                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+enum lora4j_type {
+    LORA4J_TYPE_F32 = 0,
+    LORA4J_TYPE_F16 = 1,
+    LORA4J_TYPE_Q4_0 = 2,
+    LORA4J_TYPE_Q4_1 = 3,
+    LORA4J_TYPE_Q5_0 = 6,
+    LORA4J_TYPE_Q5_1 = 7,
+    LORA4J_TYPE_Q8_0 = 8,
+    LORA4J_TYPE_Q2_K = 10,
+    LORA4J_TYPE_Q3_K = 11,
+    LORA4J_TYPE_Q4_K = 12,
+    LORA4J_TYPE_Q5_K = 13,
+    LORA4J_TYPE_Q6_K = 14,
+    LORA4J_TYPE_IQ4_NL = 20,
+    LORA4J_TYPE_I8 = 24,
+    LORA4J_TYPE_I16 = 25,
+    LORA4J_TYPE_I32 = 26,
+    LORA4J_TYPE_I64 = 27,
+    LORA4J_TYPE_F64 = 28,
+    LORA4J_TYPE_BF16 = 30,
+    LORA4J_TYPE_COUNT = 43
+};
+
+/* ggml's name ("q4_K", "f32", …), or NULL for an id that is not a known type. */
+LORA4J_API const char *lora4j_type_name(int32_t type);
+/* Elements per block (1 for plain types); 0 for an unknown id. */
+LORA4J_API int64_t lora4j_type_block_size(int32_t type);
+/* Bytes per block; 0 for an unknown id. */
+LORA4J_API int64_t lora4j_type_block_bytes(int32_t type);
+/* 1 when this engine can dequantize, quantize and multiply with the type. */
+LORA4J_API int32_t lora4j_type_supported(int32_t type);
+/* Bytes of one row of n elements; -1 (with an error) if n is not a multiple of the block size. */
+LORA4J_API int64_t lora4j_row_bytes(int32_t type, int64_t n);
+
+/* Dequantize n elements (a multiple of the block size) from src to f32. */
+LORA4J_API lora4j_status_t lora4j_dequantize(int32_t type, const void *src, size_t src_bytes,
+                                             float *dst, int64_t n);
+/* Quantize n_rows rows of n_per_row f32 values into dst (dst_bytes must hold them). */
+LORA4J_API lora4j_status_t lora4j_quantize(int32_t type, const float *src, int64_t n_rows,
+                                           int64_t n_per_row, void *dst, size_t dst_bytes);
+/* y[t][o] = sum_i W[o][i] * x[t][i] for W of n_out rows of n_in elements in `type`, x f32
+ * [n_tok][n_in], y f32 [n_tok][n_out], using n_threads threads (<= 0: all cores).
+ * exact_f32 != 0 multiplies against exactly dequantized weights in f32 (the path training
+ * differentiates); 0 allows the faster int8-activation kernels, as llama.cpp does. */
+LORA4J_API lora4j_status_t lora4j_matmul(int32_t type, const void *w, size_t w_bytes,
+                                         int64_t n_out, int64_t n_in, const float *x,
+                                         int64_t n_tok, float *y, int32_t n_threads,
+                                         int32_t exact_f32);
+
+/* ------------------------------------------------------------------------------------------ */
+/* GGUF v3: reading (mmap, validated) and writing (atomic)                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+enum lora4j_gguf_type {
+    LORA4J_GGUF_UINT8 = 0,
+    LORA4J_GGUF_INT8 = 1,
+    LORA4J_GGUF_UINT16 = 2,
+    LORA4J_GGUF_INT16 = 3,
+    LORA4J_GGUF_UINT32 = 4,
+    LORA4J_GGUF_INT32 = 5,
+    LORA4J_GGUF_FLOAT32 = 6,
+    LORA4J_GGUF_BOOL = 7,
+    LORA4J_GGUF_STRING = 8,
+    LORA4J_GGUF_ARRAY = 9,
+    LORA4J_GGUF_UINT64 = 10,
+    LORA4J_GGUF_INT64 = 11,
+    LORA4J_GGUF_FLOAT64 = 12
+};
+
+typedef struct lora4j_gguf lora4j_gguf;
+
+/* Open and fully validate a GGUF file; tensor data is mmapped, never copied. */
+LORA4J_API lora4j_status_t lora4j_gguf_open(const char *path, lora4j_gguf **out);
+LORA4J_API void lora4j_gguf_close(lora4j_gguf *gguf);
+
+LORA4J_API uint32_t lora4j_gguf_version(const lora4j_gguf *gguf);
+LORA4J_API uint32_t lora4j_gguf_alignment(const lora4j_gguf *gguf);
+/* Byte offset of the data section within the file. */
+LORA4J_API uint64_t lora4j_gguf_data_offset(const lora4j_gguf *gguf);
+
+/* Metadata: keys are indexed 0..n_kv-1 in file order. */
+LORA4J_API int64_t lora4j_gguf_n_kv(const lora4j_gguf *gguf);
+/* Index of key, or -1 if absent. */
+LORA4J_API int64_t lora4j_gguf_find_key(const lora4j_gguf *gguf, const char *key);
+/* NUL-terminated key of entry i (NULL if i is out of range). */
+LORA4J_API const char *lora4j_gguf_key(const lora4j_gguf *gguf, int64_t i);
+/* Value type of entry i (lora4j_gguf_type), -1 if out of range. */
+LORA4J_API int32_t lora4j_gguf_kv_type(const lora4j_gguf *gguf, int64_t i);
+/* Scalar value of entry i (any numeric or BOOL type) in native byte order, widened:
+ * integers and bools into *out_i64 / floats into *out_f64 (either pointer may be NULL). */
+LORA4J_API lora4j_status_t lora4j_gguf_get_scalar(const lora4j_gguf *gguf, int64_t i,
+                                                  int64_t *out_i64, double *out_f64);
+/* STRING entry i: pointer to its bytes (NUL-terminated copy) and byte length. */
+LORA4J_API lora4j_status_t lora4j_gguf_get_string(const lora4j_gguf *gguf, int64_t i,
+                                                  const char **out_str, uint64_t *out_len);
+/* ARRAY entry i: element type and count. */
+LORA4J_API lora4j_status_t lora4j_gguf_get_array_info(const lora4j_gguf *gguf, int64_t i,
+                                                      int32_t *out_elem_type, uint64_t *out_n);
+/* ARRAY of a numeric/BOOL type: pointer to the packed elements (native byte order). */
+LORA4J_API lora4j_status_t lora4j_gguf_get_array_data(const lora4j_gguf *gguf, int64_t i,
+                                                      const void **out_data);
+/* ARRAY of STRING: element j (NUL-terminated copy) and byte length. */
+LORA4J_API lora4j_status_t lora4j_gguf_get_array_string(const lora4j_gguf *gguf, int64_t i,
+                                                        uint64_t j, const char **out_str,
+                                                        uint64_t *out_len);
+
+/* Tensors: indexed 0..n_tensors-1 in file order. */
+typedef struct lora4j_tensor_info {
+    const char *name;   /* NUL-terminated, owned by the gguf handle */
+    int32_t type;       /* lora4j_type */
+    int32_t n_dims;
+    int64_t ne[4];      /* ne[0] is the contiguous dimension; missing dims are 1 */
+    uint64_t offset;    /* relative to the data section */
+    uint64_t n_bytes;
+    const void *data;   /* into the mapping */
+} lora4j_tensor_info;
+
+LORA4J_API int64_t lora4j_gguf_n_tensors(const lora4j_gguf *gguf);
+LORA4J_API int64_t lora4j_gguf_find_tensor(const lora4j_gguf *gguf, const char *name);
+LORA4J_API lora4j_status_t lora4j_gguf_tensor_info(const lora4j_gguf *gguf, int64_t i,
+                                                   lora4j_tensor_info *out);
+
+/* Writer: collect metadata and tensors, then write the whole file to a temporary name in the
+ * target directory and rename it into place, so no half-written file is ever visible. */
+typedef struct lora4j_gguf_writer lora4j_gguf_writer;
+
+LORA4J_API lora4j_status_t lora4j_gguf_writer_new(lora4j_gguf_writer **out);
+LORA4J_API void lora4j_gguf_writer_free(lora4j_gguf_writer *w);
+/* Set (or replace) a scalar: value_type is a numeric or BOOL lora4j_gguf_type, `value` points
+ * to a value of exactly that C type. */
+LORA4J_API lora4j_status_t lora4j_gguf_writer_set_scalar(lora4j_gguf_writer *w, const char *key,
+                                                         int32_t value_type, const void *value);
+LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string(lora4j_gguf_writer *w, const char *key,
+                                                         const char *value, uint64_t len);
+/* Numeric/BOOL array of n packed elements of elem_type. */
+LORA4J_API lora4j_status_t lora4j_gguf_writer_set_array(lora4j_gguf_writer *w, const char *key,
+                                                        int32_t elem_type, const void *data,
+                                                        uint64_t n);
+/* Array of n strings; lens[j] is the byte length of strs[j]. */
+LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string_array(lora4j_gguf_writer *w,
+                                                               const char *key,
+                                                               const char *const *strs,
+                                                               const uint64_t *lens, uint64_t n);
+/* Copy metadata entry i of an open file (any type). */
+LORA4J_API lora4j_status_t lora4j_gguf_writer_copy_kv(lora4j_gguf_writer *w,
+                                                      const lora4j_gguf *src, int64_t i);
+LORA4J_API lora4j_status_t lora4j_gguf_writer_remove_key(lora4j_gguf_writer *w, const char *key);
+/* Add a tensor; data (row_bytes(type, ne[0]) * ne[1]*ne[2]*ne[3] bytes) is copied. */
+LORA4J_API lora4j_status_t lora4j_gguf_writer_add_tensor(lora4j_gguf_writer *w, const char *name,
+                                                         int32_t type, int32_t n_dims,
+                                                         const int64_t *ne, const void *data,
+                                                         uint64_t n_bytes);
+/* Write the file atomically (alignment from general.alignment, default 32). */
+LORA4J_API lora4j_status_t lora4j_gguf_writer_write(lora4j_gguf_writer *w, const char *path);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Models (llama family)                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+enum lora4j_arch {
+    LORA4J_ARCH_LLAMA = 0,
+    LORA4J_ARCH_QWEN2 = 1
+};
+
+enum lora4j_rope_type {
+    LORA4J_ROPE_NORM = 0, /* adjacent pairs (llama) */
+    LORA4J_ROPE_NEOX = 2  /* halves (qwen2, HF rotate_half) */
+};
+
+enum lora4j_rope_scaling {
+    LORA4J_ROPE_SCALING_NONE = 0,
+    LORA4J_ROPE_SCALING_LINEAR = 1,
+    LORA4J_ROPE_SCALING_YARN = 2,
+    LORA4J_ROPE_SCALING_LLAMA3 = 3
+};
+
+typedef struct lora4j_model_params {
+    int32_t n_threads;      /* threads for load-time work (quantization); <= 0: all cores */
+    int32_t quantize_type;  /* -1: keep the file's types; else quantize 2-D weights on load */
+    int32_t vocab_only;     /* 1: accept a file with a tokenizer and no tensors */
+} lora4j_model_params;
+
+typedef struct lora4j_hparams {
+    int32_t arch;               /* lora4j_arch */
+    int32_t vocab_only;         /* 1 when the file holds no weights */
+    int32_t n_vocab;
+    int32_t n_ctx_train;
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t n_ff;
+    int32_t head_dim;
+    int32_t n_rot;
+    int32_t rope_type;          /* lora4j_rope_type */
+    float rope_freq_base;
+    float rms_eps;
+    int32_t rope_scaling;       /* lora4j_rope_scaling */
+    float rope_scale_factor;    /* linear/yarn/llama3 factor (1 when none) */
+    int32_t rope_orig_ctx;      /* original context for yarn/llama3 */
+    float yarn_beta_fast;
+    float yarn_beta_slow;
+    float yarn_ext_factor;
+    float yarn_attn_factor;
+    float llama3_low_freq_factor;
+    float llama3_high_freq_factor;
+    int32_t tied_output;        /* 1 when output.weight is absent and token_embd is reused */
+    int32_t has_qkv_bias;
+} lora4j_hparams;
+
+typedef struct lora4j_model lora4j_model;
+
+LORA4J_API lora4j_model_params lora4j_model_default_params(void);
+/* Load and validate a model: hyper-parameters, tensors present with the shapes they imply. */
+LORA4J_API lora4j_status_t lora4j_model_load(const char *path, lora4j_model_params params,
+                                             lora4j_model **out);
+LORA4J_API void lora4j_model_free(lora4j_model *model);
+LORA4J_API lora4j_status_t lora4j_model_hparams(const lora4j_model *model, lora4j_hparams *out);
+/* The file the model was loaded from (metadata and tensor list); owned by the model. */
+LORA4J_API const lora4j_gguf *lora4j_model_gguf(const lora4j_model *model);
+
+typedef struct lora4j_quantize_params {
+    int32_t type;         /* target lora4j_type (F32/F16/BF16 dequantize) */
+    int32_t n_threads;    /* <= 0: all cores */
+} lora4j_quantize_params;
+
+LORA4J_API lora4j_quantize_params lora4j_quantize_default_params(void);
+/* Re-encode a model file as llama-quantize does: 2-D weights to `type`, norms and biases stay
+ * f32, a row length the type cannot hold falls back to a type that can. Written atomically. */
+LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char *out_path,
+                                                 lora4j_quantize_params params);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LORA4J_H */
