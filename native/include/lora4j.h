@@ -313,6 +313,20 @@ LORA4J_API lora4j_quantize_params lora4j_quantize_default_params(void);
 LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char *out_path,
                                                  lora4j_quantize_params params);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Inference: contexts, KV cache, forward pass, logits and log-probs                          */
+/* ------------------------------------------------------------------------------------------ */
+
+/* (inference section) */
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sampling                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* (sampling section) */
+
+
 #ifdef __cplusplus
 }
 #endif
