@@ -1,0 +1,152 @@
+package io.lora4j;
+
+import io.lora4j.engine.HandleGuard;
+import io.lora4j.engine.Native;
+import io.lora4j.gguf.GgufReader;
+import io.lora4j.internal.lora4j_h;
+import io.lora4j.internal.lora4j_hparams;
+import io.lora4j.internal.lora4j_model_params;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * A llama-family model loaded from GGUF and validated in full. Weights stay memory-mapped in
+ * their quantized form. A model is immutable after load and safe to share between threads.
+ */
+public final class Model implements AutoCloseable {
+    private final Path path;
+    private final MemorySegment handle;
+    private final HandleGuard guard;
+    private final Hparams hparams;
+    private final Map<String, Object> metadata;
+    private final List<TensorInfo> tensors;
+
+    private Model(Path path, MemorySegment handle) {
+        this.path = path;
+        this.handle = handle;
+        this.guard = new HandleGuard("model " + path);
+        this.hparams = readHparams(handle);
+        MemorySegment gguf = lora4j_h.lora4j_model_gguf(handle);
+        this.metadata = GgufReader.metadata(gguf);
+        this.tensors = GgufReader.tensors(gguf);
+    }
+
+    public static Model load(Path path) {
+        return load(path, ModelOptions.defaults());
+    }
+
+    public static Model load(Path path, ModelOptions options) {
+        if (!Files.isRegularFile(path)) {
+            throw new Lora4jException(lora4j_h.LORA4J_ERR_IO(), "model file not found: " + path);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = lora4j_h.lora4j_model_default_params(arena);
+            lora4j_model_params.n_threads(params, options.threads());
+            lora4j_model_params.quantize_type(params, options.quantizeTo().map(TensorType::id).orElse(-1));
+            lora4j_model_params.vocab_only(params, options.vocabOnly() ? 1 : 0);
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Native.check(lora4j_h.lora4j_model_load(Native.cString(arena, path.toString()), params, out),
+                    "loading model");
+            MemorySegment handle = out.get(ValueLayout.ADDRESS, 0);
+            try {
+                return new Model(path, handle);
+            } catch (RuntimeException e) {
+                lora4j_h.lora4j_model_free(handle);
+                throw e;
+            }
+        }
+    }
+
+    private static Hparams readHparams(MemorySegment model) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment h = lora4j_hparams.allocate(arena);
+            Native.check(lora4j_h.lora4j_model_hparams(model, h), "reading hyper-parameters");
+            return new Hparams(
+                    Architecture.fromCode(lora4j_hparams.arch(h)),
+                    lora4j_hparams.vocab_only(h) != 0,
+                    lora4j_hparams.n_vocab(h),
+                    lora4j_hparams.n_ctx_train(h),
+                    lora4j_hparams.n_embd(h),
+                    lora4j_hparams.n_layer(h),
+                    lora4j_hparams.n_head(h),
+                    lora4j_hparams.n_head_kv(h),
+                    lora4j_hparams.n_ff(h),
+                    lora4j_hparams.head_dim(h),
+                    lora4j_hparams.n_rot(h),
+                    lora4j_hparams.rope_type(h) == lora4j_h.LORA4J_ROPE_NEOX() ? Hparams.RopeStyle.NEOX
+                            : Hparams.RopeStyle.NORM,
+                    lora4j_hparams.rope_freq_base(h),
+                    lora4j_hparams.rms_eps(h),
+                    Hparams.RopeScaling.values()[lora4j_hparams.rope_scaling(h)],
+                    lora4j_hparams.rope_scale_factor(h),
+                    lora4j_hparams.tied_output(h) != 0,
+                    lora4j_hparams.has_qkv_bias(h) != 0);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Hparams hparams() {
+        return guard.call(() -> hparams);
+    }
+
+    public Architecture architecture() {
+        return hparams().architecture();
+    }
+
+    /** GGUF metadata in file order (see {@link GgufReader} for the value types). */
+    public Map<String, Object> metadata() {
+        return guard.call(() -> metadata);
+    }
+
+    public List<TensorInfo> tensors() {
+        return guard.call(() -> tensors);
+    }
+
+    /** How many tensors of each type the file holds. */
+    public Map<TensorType, Integer> tensorTypeCounts() {
+        Map<TensorType, Integer> counts = new EnumMap<>(TensorType.class);
+        for (TensorInfo t : tensors()) counts.merge(t.type(), 1, Integer::sum);
+        return counts;
+    }
+
+    /** Total bytes of tensor data. */
+    public long tensorBytes() {
+        return tensors().stream().mapToLong(TensorInfo::byteSize).sum();
+    }
+
+    /** The tokenizer kind from {@code tokenizer.ggml.model} ("llama" = SentencePiece, "gpt2" = BPE). */
+    public String tokenizerKind() {
+        return String.valueOf(metadata().getOrDefault("tokenizer.ggml.model", "none"));
+    }
+
+    /** Sorted copy of the metadata keys that are not large arrays, for display. */
+    public Map<String, Object> scalarMetadata() {
+        Map<String, Object> out = new TreeMap<>();
+        metadata().forEach((k, v) -> {
+            if (!(v instanceof List<?>) && !v.getClass().isArray()) out.put(k, v);
+        });
+        return out;
+    }
+
+    /** The native handle, for the wrappers in this library that pass it to the engine. */
+    public <T> T withHandle(Function<MemorySegment, T> body) {
+        return guard.call(() -> body.apply(handle));
+    }
+
+    @Override
+    public void close() {
+        guard.close(() -> lora4j_h.lora4j_model_free(handle));
+    }
+}

@@ -1,0 +1,50 @@
+package io.lora4j;
+
+import java.util.Optional;
+
+/**
+ * How to load a model. {@code quantizeTo} re-encodes the 2-D weights at load time (the
+ * load_in_4bit idea: an F16/F32 file becomes a Q4_0/Q4_K/… model in memory).
+ */
+public record ModelOptions(int threads, Optional<TensorType> quantizeTo, boolean vocabOnly) {
+    public ModelOptions {
+        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+        quantizeTo.ifPresent(t -> {
+            if (!t.supported()) throw new IllegalArgumentException("cannot quantize to unsupported type " + t);
+        });
+    }
+
+    public static ModelOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private int threads;
+        private TensorType quantizeTo;
+        private boolean vocabOnly;
+
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        public Builder quantizeTo(TensorType type) {
+            this.quantizeTo = type;
+            return this;
+        }
+
+        /** Accept files with a tokenizer and no weights. */
+        public Builder vocabOnly(boolean vocabOnly) {
+            this.vocabOnly = vocabOnly;
+            return this;
+        }
+
+        public ModelOptions build() {
+            return new ModelOptions(threads, Optional.ofNullable(quantizeTo), vocabOnly);
+        }
+    }
+}
