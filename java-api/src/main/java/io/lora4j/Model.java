@@ -145,6 +145,15 @@ public final class Model implements AutoCloseable {
         return guard.call(() -> body.apply(handle));
     }
 
+    /**
+     * Marks the model as in use by an object holding native pointers into it (an inference or
+     * training context); {@link #close} refuses while any is registered. Run the returned action
+     * when that object is closed.
+     */
+    public Runnable pin(String user) {
+        return guard.addDependent(user);
+    }
+
     @Override
     public void close() {
         guard.close(() -> lora4j_h.lora4j_model_free(handle));

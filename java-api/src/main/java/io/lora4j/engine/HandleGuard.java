@@ -12,6 +12,7 @@ public final class HandleGuard {
     private final String what;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
+    private int dependents;
 
     public HandleGuard(String what) {
         this.what = what;
@@ -34,11 +35,41 @@ public final class HandleGuard {
         });
     }
 
+    /**
+     * Registers an object that holds native pointers into this handle (a context over a model):
+     * until the returned action runs, {@link #close} refuses to free the handle.
+     */
+    public Runnable addDependent(String dependent) {
+        lock.writeLock().lock();
+        try {
+            ensureOpen();
+            dependents++;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        boolean[] released = {false};
+        return () -> {
+            lock.writeLock().lock();
+            try {
+                if (!released[0]) {
+                    released[0] = true;
+                    dependents--;
+                }
+            } finally {
+                lock.writeLock().unlock();
+            }
+        };
+    }
+
     /** Runs {@code release} once; later calls do nothing. */
     public void close(Runnable release) {
         lock.writeLock().lock();
         try {
             if (closed) return;
+            if (dependents > 0) {
+                throw new IllegalStateException(what + " still has " + dependents
+                        + " open context(s) using it; close them first");
+            }
             closed = true;
             release.run();
         } finally {
