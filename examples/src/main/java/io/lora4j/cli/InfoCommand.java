@@ -25,7 +25,7 @@ final class InfoCommand implements Callable<Integer> {
         try (Model m = Model.load(model, ModelOptions.builder().vocabOnly(true).build())) {
             Hparams h = m.hparams();
             System.out.printf("file:           %s%n", model);
-            System.out.printf("architecture:   %s%n", h.architecture().ggufName());
+            System.out.printf("architecture:   %s%n", m.metadata().getOrDefault("general.architecture", h.architecture().ggufName()));
             System.out.printf("name:           %s%n", m.metadata().getOrDefault("general.name", "(none)"));
             System.out.printf("tokenizer:      %s (%d tokens)%n", m.tokenizerKind(), h.vocabSize());
             if (h.vocabOnly()) {
