@@ -50,7 +50,7 @@ static int compare_better_first(const void *pa, const void *pb) {
 
 /* A candidate set over logits (caller frees c->data). */
 static l4_cands make_cands(const float *logits, int32_t n) {
-    l4_cands c = {malloc((size_t)n * sizeof(l4_cand)), 0, 0};
+    l4_cands c = {malloc((size_t)n * sizeof(l4_cand)), 0};
     l4_cands_load(&c, logits, n);
     return c;
 }
@@ -84,7 +84,7 @@ static lora4j_sampler_params plain_params(uint64_t seed, float temp) {
 
 /* ---------------------------------------------------------------- candidate set */
 
-static void test_keep_best_and_sort_prefix(void) {
+static void test_keep_best(void) {
     enum { N = 10000 };
     static float logits[N];
     l4_rng rng;
@@ -109,18 +109,9 @@ static void test_keep_best_and_sort_prefix(void) {
         free(c.data);
     }
 
-    /* Growing the sorted prefix in steps gives the fully sorted order. */
     l4_cands c = make_cands(logits, N);
-    int32_t steps[] = {3, 64, 65, 300, N + 5};
-    for (size_t t = 0; t < sizeof steps / sizeof steps[0]; t++) {
-        l4_cands_sort_prefix(&c, steps[t]);
-        int32_t m = steps[t] < N ? steps[t] : N;
-        CHECK(c.n_sorted == m, "sort_prefix(%d): n_sorted %d", (int)steps[t], (int)c.n_sorted);
-        int same = 1;
-        for (int32_t i = 0; i < m; i++) same &= c.data[i].id == ref.data[i].id;
-        CHECK(same, "sort_prefix(%d) order", (int)steps[t]);
-    }
-    CHECK(l4_cands_best(&c).id == ref.data[0].id, "best of sorted set");
+    CHECK(l4_cands_best(&c).id == ref.data[0].id, "best %d, want %d", (int)l4_cands_best(&c).id,
+          (int)ref.data[0].id);
     free(c.data);
     free(ref.data);
 
@@ -216,7 +207,7 @@ static void test_top_p_small(void) {
     free(c.data);
 }
 
-/* Over a large flat-ish vocabulary the kept set spans many prefix blocks: compare to a full sort. */
+/* Over a large flat-ish vocabulary the kept set takes many partition rounds: compare to a full sort. */
 static void test_top_p_large(void) {
     enum { N = 50000 };
     static float logits[N];
@@ -228,25 +219,48 @@ static void test_top_p_large(void) {
     double total = 0.0;
     for (int32_t i = 0; i < N; i++) total += exp((double)ref.data[i].logit - ref.data[0].logit);
 
-    float ps[] = {0.001f, 0.2f, 0.5f, 0.9f, 0.99f};
-    for (size_t t = 0; t < sizeof ps / sizeof ps[0]; t++) {
-        int32_t expect = 0;
-        double cum = 0.0;
-        while (expect < N) {
-            cum += exp((double)ref.data[expect].logit - ref.data[0].logit);
-            expect++;
-            if (cum >= ps[t] * total) break;
-        }
+    /* Put each target in the middle of one token's weight, so rounding cannot move the cut and
+     * the kept count must be exact. */
+    int32_t cuts[] = {1, 2, 17, 100, 5000, 30000, N - 10};
+    for (size_t t = 0; t < sizeof cuts / sizeof cuts[0]; t++) {
+        int32_t expect = cuts[t];
+        double before = 0.0;
+        for (int32_t i = 0; i < expect - 1; i++) before += exp((double)ref.data[i].logit - ref.data[0].logit);
+        double w = exp((double)ref.data[expect - 1].logit - ref.data[0].logit);
+        float p = (float)((before + 0.5 * w) / total);
         l4_cands c = make_cands(logits, N);
-        l4_top_p(&c, ps[t], 0);
-        /* Summation order differs: allow one token of slack at the boundary. */
-        CHECK(abs(c.n - expect) <= 1, "top_p %g kept %d, expected %d", (double)ps[t], (int)c.n,
-              (int)expect);
+        l4_top_p(&c, p, 0);
+        CHECK(c.n == expect, "top_p %.9g kept %d, expected %d", (double)p, (int)c.n, (int)expect);
+        qsort(c.data, (size_t)c.n, sizeof(l4_cand), compare_better_first);
         int same = 1;
         for (int32_t i = 0; i < c.n && i < expect; i++) same &= c.data[i].id == ref.data[i].id;
-        CHECK(same, "top_p %g kept set is not the best prefix", (double)ps[t]);
+        CHECK(same, "top_p %g kept set is not the best prefix", (double)p);
         free(c.data);
     }
+    /* A descending 33-token set makes token 16 the first median-of-three pivot; cutting in the
+     * middle of its weight covers the case where the pivot itself is the last token kept. */
+    {
+        float desc[33];
+        double w[33], before = 0.0, all = 0.0;
+        for (int i = 0; i < 33; i++) {
+            desc[i] = (float)(-0.1 * i);
+            w[i] = exp((double)desc[i]);
+            all += w[i];
+        }
+        for (int i = 0; i < 16; i++) before += w[i];
+        l4_cands d = make_cands(desc, 33);
+        l4_top_p(&d, (float)((before + 0.5 * w[16]) / all), 0);
+        CHECK(d.n == 17, "pivot cut kept %d, expected 17", (int)d.n);
+        free(d.data);
+    }
+    /* min_keep above the top-p count keeps exactly the min_keep best. */
+    l4_cands c = make_cands(logits, N);
+    l4_top_p(&c, 0.001f, 5000);
+    qsort(c.data, (size_t)c.n, sizeof(l4_cand), compare_better_first);
+    int same = c.n == 5000;
+    for (int32_t i = 0; i < c.n && same; i++) same &= c.data[i].id == ref.data[i].id;
+    CHECK(same, "top_p min_keep 5000 kept %d", (int)c.n);
+    free(c.data);
     free(ref.data);
 }
 
@@ -260,20 +274,11 @@ static void test_min_p(void) {
         {1.00f, 0, 1, {2}},
     };
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
-        /* Both the unsorted path and the sorted one. */
-        for (int sorted = 0; sorted < 2; sorted++) {
-            l4_cands c = make_cands(k_probs_logits, 4);
-            if (sorted) l4_cands_sort_prefix(&c, 4);
-            l4_min_p(&c, cases[t].p, cases[t].min_keep);
-            CHECK(kept_ids_equal(&c, cases[t].ids, cases[t].n),
-                  "min_p %g min_keep %d sorted %d kept %d", (double)cases[t].p,
-                  (int)cases[t].min_keep, sorted, (int)c.n);
-            CHECK(c.n_sorted <= c.n, "n_sorted %d > n %d", (int)c.n_sorted, (int)c.n);
-            for (int32_t i = 1; i < c.n_sorted; i++) {
-                CHECK(l4_cand_better(c.data[i - 1], c.data[i]), "sorted prefix broken at %d", (int)i);
-            }
-            free(c.data);
-        }
+        l4_cands c = make_cands(k_probs_logits, 4);
+        l4_min_p(&c, cases[t].p, cases[t].min_keep);
+        CHECK(kept_ids_equal(&c, cases[t].ids, cases[t].n), "min_p %g min_keep %d kept %d",
+              (double)cases[t].p, (int)cases[t].min_keep, (int)c.n);
+        free(c.data);
     }
 }
 
@@ -644,6 +649,35 @@ static void test_invalid_params(void) {
     lora4j_sampler_free(s);
 }
 
+/* One-token vocabularies and filters that keep everything still work. */
+static void test_edge_sizes(void) {
+    float one[1] = {-3.0f};
+    lora4j_sampler_params p = lora4j_sampler_default_params();
+    p.n_probs = 1;
+    p.penalty_repeat = 1.3f;
+    lora4j_sampler *s = new_sampler(p, 1);
+    for (int i = 0; i < 10; i++) {
+        int32_t tok = -1, id = -1;
+        float lp = 1.0f, top = 1.0f;
+        CHECK_OK(lora4j_sampler_sample_ex(s, one, &tok, &lp, &id, &top));
+        CHECK(tok == 0 && id == 0 && lp == 0.0f && top == 0.0f, "one token: %d %d %g %g", (int)tok,
+              (int)id, (double)lp, (double)top);
+        CHECK_OK(lora4j_sampler_accept(s, tok));
+    }
+    lora4j_sampler_free(s);
+
+    /* top_k above the vocabulary, min_keep above the vocabulary: everything stays possible. */
+    p = plain_params(4, 1.0f);
+    p.top_k = 1000;
+    p.top_p = 0.3f;
+    p.min_p = 0.9f;
+    p.min_keep = 1000;
+    int seen[4];
+    drawn_set(p, seen);
+    CHECK(seen[0] && seen[1] && seen[2] && seen[3], "min_keep > n_vocab drew %d %d %d %d", seen[0],
+          seen[1], seen[2], seen[3]);
+}
+
 static void test_invalid_calls(void) {
     enum { N = 10 };
     float logits[N] = {0};
@@ -696,7 +730,7 @@ static void test_invalid_calls(void) {
 }
 
 int main(void) {
-    test_keep_best_and_sort_prefix();
+    test_keep_best();
     test_penalties_exact();
     test_top_p_small();
     test_top_p_large();
@@ -709,6 +743,7 @@ int main(void) {
     test_seeds();
     test_distribution();
     test_logprobs();
+    test_edge_sizes();
     test_invalid_params();
     test_invalid_calls();
     if (g_failures) {

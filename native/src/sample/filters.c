@@ -21,7 +21,6 @@ int32_t l4_penalize(l4_cands *c, const int32_t *counts, float repeat, float freq
         any_finite |= x > -INFINITY;
     }
     if (!any_finite) return l4_fail(LORA4J_ERR_NUMERIC, "penalties leave every logit at -inf");
-    c->n_sorted = 0;
     return LORA4J_OK;
 }
 
@@ -34,20 +33,12 @@ void l4_top_p(l4_cands *c, float p, int32_t min_keep) {
     float max = l4_cands_best(c).logit;
     double total = 0.0;
     for (int32_t i = 0; i < c->n; i++) total += expf(c->data[i].logit - max);
-    double target = (double)p * total;
-    /* The kept set is usually tiny: sort a growing prefix rather than the whole vocabulary. */
-    double cum = 0.0;
-    int32_t i = 0, block = 64;
-    while (i < c->n) {
-        l4_cands_sort_prefix(c, block < c->n - i ? i + block : c->n);
-        for (; i < c->n_sorted; i++) {
-            cum += expf(c->data[i].logit - max);
-            if (cum >= target && i + 1 >= min_keep) {
-                c->n = i + 1;
-                return;
-            }
-        }
-        if (block < (1 << 24)) block *= 2;
+    /* total >= 1 (the max weighs exp(0)), so the target is positive and m >= 1. */
+    int32_t m = l4_cands_best_by_mass(c, max, (double)p * total);
+    if (m < min_keep) {
+        l4_cands_keep_best(c, min_keep);
+    } else {
+        c->n = m;
     }
 }
 
@@ -56,18 +47,15 @@ void l4_min_p(l4_cands *c, float p, int32_t min_keep) {
     float threshold = l4_cands_best(c).logit + logf(p);
     int32_t count = 0;
     for (int32_t i = 0; i < c->n; i++) count += c->data[i].logit >= threshold;
-    int32_t floor = min_keep > 1 ? min_keep : 1;
-    if (count < floor) {
-        l4_cands_keep_best(c, floor);
+    if (count < min_keep) {
+        l4_cands_keep_best(c, min_keep);
         return;
     }
-    /* Compacting in order keeps the sorted prefix a prefix: the survivors are the best ones. */
     int32_t kept = 0;
     for (int32_t i = 0; i < c->n; i++) {
         if (c->data[i].logit >= threshold) c->data[kept++] = c->data[i];
     }
     c->n = kept;
-    if (c->n_sorted > kept) c->n_sorted = kept;
 }
 
 void l4_temperature(l4_cands *c, float temp) {

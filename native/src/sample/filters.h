@@ -19,7 +19,8 @@ void l4_top_k(l4_cands *c, int32_t k);
  * reaches p, and at least min_keep candidates. p >= 1: keep all. */
 void l4_top_p(l4_cands *c, float p, int32_t min_keep);
 
-/* Keep candidates with p_i >= p * p_max (logit >= max + log p), at least max(min_keep, 1). */
+/* Keep candidates with p_i >= p * p_max (logit >= max + log p; the max always passes), and at
+ * least min_keep. */
 void l4_min_p(l4_cands *c, float p, int32_t min_keep);
 
 /* Scale logits by 1/temp (temp > 0). */

@@ -1,4 +1,4 @@
-/* Log-probabilities of raw logits: validation, the log-sum-exp normaliser, the top n. */
+/* Log-probabilities of raw logits: validation and the log-sum-exp normaliser. */
 #ifndef LORA4J_SAMPLE_LOGPROBS_H
 #define LORA4J_SAMPLE_LOGPROBS_H
 
@@ -9,9 +9,5 @@ int32_t l4_check_logits(const float *logits, int32_t n);
 
 /* log(sum_i exp(logits[i])) of checked logits, accumulated in double around the max. */
 double l4_log_sum_exp(const float *logits, int32_t n);
-
-/* The m (<= n) most likely tokens, best first (ties: lower id), with logit - lse. */
-void l4_top_logprobs(const float *logits, int32_t n, double lse, int32_t *ids, float *logprobs,
-                     int32_t m);
 
 #endif

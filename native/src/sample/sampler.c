@@ -161,6 +161,20 @@ static int32_t run_chain(lora4j_sampler *s, const float *logits, int32_t *out_to
     return LORA4J_OK;
 }
 
+/* The n_probs most likely raw tokens, best first; reuses the chain's buffer, which is free
+ * once the token is chosen. */
+static void report_top(lora4j_sampler *s, const float *logits, double lse, int32_t *ids,
+                       float *logprobs) {
+    l4_cands *c = &s->cands;
+    l4_cands_load(c, logits, s->n_vocab);
+    l4_cands_keep_best(c, s->params.n_probs);
+    l4_cands_sort(c);
+    for (int32_t i = 0; i < c->n; i++) {
+        ids[i] = c->data[i].id;
+        logprobs[i] = (float)((double)c->data[i].logit - lse);
+    }
+}
+
 LORA4J_API lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const float *logits,
                                                     int32_t *out_token, float *out_logprob,
                                                     int32_t *top_ids, float *top_logprobs) {
@@ -183,7 +197,7 @@ LORA4J_API lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const flo
     if (out_logprob || want_top) {
         double lse = l4_log_sum_exp(logits, s->n_vocab);
         if (out_logprob) *out_logprob = (float)((double)logits[token] - lse);
-        if (want_top) l4_top_logprobs(logits, s->n_vocab, lse, top_ids, top_logprobs, s->params.n_probs);
+        if (want_top) report_top(s, logits, lse, top_ids, top_logprobs);
     }
     *out_token = token;
     return LORA4J_OK;
