@@ -324,7 +324,66 @@ LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char
 /* Sampling                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/* (sampling section) */
+/* Token sampling as llama.cpp's default chain (common/sampling.cpp), in this order:
+ * penalties -> top_k -> top_p -> min_p -> temperature -> draw from the seeded generator.
+ * temp == 0 skips the draw and takes the arg-max of the penalized logits (greedy). Ties between
+ * equal logits always go to the lower token id. Values are llama.cpp's unless noted. */
+typedef struct lora4j_sampler_params {
+    uint64_t seed;          /* 0xFFFFFFFF: a fresh random seed per new()/reset(); any other
+                               value gives the same tokens for the same logits and history */
+    int32_t top_k;          /* keep the k most likely tokens; 0 = off (llama.cpp: <= 0); >= 0 */
+    float top_p;            /* keep the smallest most-likely set whose probability is >= top_p;
+                               1 = off; in (0, 1] */
+    float min_p;            /* drop tokens with p < min_p * p_max; 0 = off; in [0, 1] */
+    float temp;             /* logits / temp before the draw; 0 = greedy; finite and >= 0
+                               (llama.cpp takes any value <= 0 as greedy; negative is an error) */
+    int32_t penalty_last_n; /* penalize tokens among the last n accepted; 0 = off;
+                               -1 = everything accepted since new()/reset() (llama.cpp: context) */
+    float penalty_repeat;   /* positive logit / r, negative logit * r; 1 = off; finite, > 0 */
+    float penalty_freq;     /* logit -= count * freq; 0 = off; finite */
+    float penalty_present;  /* logit -= present when count > 0; 0 = off; finite */
+    int32_t min_keep;       /* top_p and min_p keep at least this many tokens; >= 0 */
+    int32_t n_probs;        /* how many top raw log-probs lora4j_sampler_sample_ex reports;
+                               0..n_vocab */
+} lora4j_sampler_params;
+
+/* seed 0xFFFFFFFF (random), top_k 40, top_p 0.95, min_p 0.05, temp 0.8, penalty_last_n 64,
+ * penalty_repeat 1, penalty_freq 0, penalty_present 0, min_keep 0, n_probs 0. */
+LORA4J_API lora4j_sampler_params lora4j_sampler_default_params(void);
+
+/* A sampler for one sequence: its parameters, the penalty history and the random generator.
+ * Not thread-safe; use one per sequence (or per thread). */
+typedef struct lora4j_sampler lora4j_sampler;
+
+/* Validate params and allocate every buffer the sampler will use for a vocabulary of n_vocab. */
+LORA4J_API lora4j_status_t lora4j_sampler_new(const lora4j_sampler_params *params, int32_t n_vocab,
+                                              lora4j_sampler **out);
+LORA4J_API void lora4j_sampler_free(lora4j_sampler *s);
+/* Forget the penalty history and restart the generator (a new random seed when seed is
+ * 0xFFFFFFFF, else the same stream again). */
+LORA4J_API lora4j_status_t lora4j_sampler_reset(lora4j_sampler *s);
+/* The seed the generator was last started from (the drawn one when seed is 0xFFFFFFFF):
+ * passing it as params.seed reproduces the run. 0 for NULL. */
+LORA4J_API uint64_t lora4j_sampler_seed(const lora4j_sampler *s);
+/* Record a token in the penalty history (prompt tokens too, if they should be penalized).
+ * Sampling never records by itself: accept the token you keep. 0 <= token < n_vocab. */
+LORA4J_API lora4j_status_t lora4j_sampler_accept(lora4j_sampler *s, int32_t token);
+
+/* Pick the next token from n_vocab logits (read only, never modified). Logits may be -inf
+ * (masked) but not NaN or +inf (LORA4J_ERR_NUMERIC names the index), and not all -inf. */
+LORA4J_API lora4j_status_t lora4j_sampler_sample(lora4j_sampler *s, const float *logits,
+                                                 int32_t *out_token);
+/* lora4j_sampler_sample, also reporting log-probs of the raw logits (log-softmax before
+ * penalties, filters and temperature, as llama.cpp's n_probs): *out_logprob for the chosen token
+ * (NULL: skip) and the n_probs most likely tokens, most likely first, in top_ids/top_logprobs
+ * (n_probs entries each; both NULL to skip, or both non-NULL). */
+LORA4J_API lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const float *logits,
+                                                    int32_t *out_token, float *out_logprob,
+                                                    int32_t *top_ids, float *top_logprobs);
+
+/* out[i] = logits[i] - log(sum_j exp(logits[j])), computed stably; out may equal logits.
+ * -inf in gives -inf out; NaN or +inf, or all -inf, is LORA4J_ERR_NUMERIC. */
+LORA4J_API lora4j_status_t lora4j_log_softmax(const float *logits, int32_t n, float *out);
 
 
 #ifdef __cplusplus
