@@ -13,7 +13,8 @@ static lora4j_gguf_writer *make_writer(const char *name, int64_t n_floats) {
     CHECK_OK(lora4j_gguf_writer_set_string(w, "general.name", name, strlen(name)));
     float *f = calloc((size_t)n_floats, sizeof *f);
     for (int64_t j = 0; j < n_floats; j++) f[j] = (float)j;
-    CHECK_OK(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 1, &n_floats, f, (uint64_t)n_floats * 4));
+    CHECK_OK(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 1, &n_floats, f,
+                                           (uint64_t)n_floats * 4));
     free(f);
     return w;
 }
@@ -57,20 +58,23 @@ int main(void) {
     snprintf(inside, sizeof inside, "%s/keep", dir_target);
     CHECK(mkdir(dir_target, 0755) == 0);
     write_bytes(inside, "keep", 4);
-    CHECK_FAIL(lora4j_gguf_writer_write(old, dir_target), LORA4J_ERR_IO, "cannot rename the temporary file into place");
+    CHECK_FAIL(lora4j_gguf_writer_write(old, dir_target), LORA4J_ERR_IO,
+               "cannot rename the temporary file into place");
     check_unchanged(inside, (const uint8_t *)"keep", 4);
     CHECK(count_prefixed(g_tmpdir, "model.gguf.d.tmp.") == 0);
 
     /* 3. the temporary file cannot be created: missing directory */
     char missing[600];
     snprintf(missing, sizeof missing, "%s/no-such-dir/model.gguf", g_tmpdir);
-    CHECK_FAIL(lora4j_gguf_writer_write(old, missing), LORA4J_ERR_IO, "cannot create a temporary file beside it");
+    CHECK_FAIL(lora4j_gguf_writer_write(old, missing), LORA4J_ERR_IO,
+               "cannot create a temporary file beside it");
     CHECK(strncmp(lora4j_last_error(), missing, strlen(missing)) == 0);
 
     /* 4. a read-only directory (root ignores permissions, so only checked for other users) */
     if (geteuid() != 0) {
         CHECK(chmod(g_tmpdir, 0555) == 0);
-        CHECK_FAIL(lora4j_gguf_writer_write(big, path), LORA4J_ERR_IO, "cannot create a temporary file");
+        CHECK_FAIL(lora4j_gguf_writer_write(big, path), LORA4J_ERR_IO,
+                   "cannot create a temporary file");
         CHECK(chmod(g_tmpdir, 0755) == 0);
         check_unchanged(path, old_bytes, n_old);
         CHECK(temp_files() == 0);
@@ -87,9 +91,11 @@ int main(void) {
     CHECK_OK(lora4j_gguf_open(path, &after));
     const char *name = NULL;
     uint64_t len;
-    CHECK_OK(lora4j_gguf_get_string(after, lora4j_gguf_find_key(after, "general.name"), &name, &len));
+    CHECK_OK(
+        lora4j_gguf_get_string(after, lora4j_gguf_find_key(after, "general.name"), &name, &len));
     CHECK(name && strcmp(name, "big") == 0);
-    CHECK_OK(lora4j_gguf_get_string(before, lora4j_gguf_find_key(before, "general.name"), &name, &len));
+    CHECK_OK(
+        lora4j_gguf_get_string(before, lora4j_gguf_find_key(before, "general.name"), &name, &len));
     CHECK(name && strcmp(name, "old") == 0);
     lora4j_tensor_info ti;
     CHECK_OK(lora4j_gguf_tensor_info(before, 0, &ti));

@@ -14,10 +14,11 @@ static void expect_fail_status(gbuf *b, lora4j_status_t status, const char *need
     lora4j_status_t st = lora4j_gguf_open(path, &g);
     const char *msg = lora4j_last_error();
     g_checks++;
-    if (st != status || g != NULL || !strstr(msg, needle) || strncmp(msg, path, strlen(path)) != 0) {
+    if (st != status || g != NULL || !strstr(msg, needle) ||
+        strncmp(msg, path, strlen(path)) != 0) {
         g_failures++;
-        fprintf(stderr, "line %d: open returned %d (want %d), message \"%s\" (want \"%s\")\n", line, st, status, msg,
-                needle);
+        fprintf(stderr, "line %d: open returned %d (want %d), message \"%s\" (want \"%s\")\n", line,
+                st, status, msg, needle);
     }
     if (st == LORA4J_OK) lora4j_gguf_close(g);
     free(b->p);
@@ -56,7 +57,8 @@ static void test_header(void) {
     EXPECT_FAIL(&b, "byte order");
     gb_header(&b, 2, 0, 0); /* version 2 is read like 3 */
     lora4j_gguf *g = open_bytes(&b);
-    CHECK(g && lora4j_gguf_version(g) == 2 && lora4j_gguf_n_kv(g) == 0 && lora4j_gguf_n_tensors(g) == 0);
+    CHECK(g && lora4j_gguf_version(g) == 2 && lora4j_gguf_n_kv(g) == 0 &&
+          lora4j_gguf_n_tensors(g) == 0);
     lora4j_gguf_close(g);
 
     write_bytes(tmp_path("empty.gguf"), "", 0);
@@ -93,7 +95,8 @@ static void test_kvs(void) {
     gb_header(&b, 3, 0, 1);
     gb_u64(&b, 1000000000000ull);
     gb_bytes(&b, "tokenizer.ggml.tokens", 21);
-    EXPECT_FAIL(&b, "kv 0: key: string length 1000000000000 at file offset 24 exceeds remaining 21 bytes");
+    EXPECT_FAIL(
+        &b, "kv 0: key: string length 1000000000000 at file offset 24 exceeds remaining 21 bytes");
 
     gb_header(&b, 3, 0, 1);
     gb_str(&b, "");
@@ -127,19 +130,26 @@ static void test_kvs(void) {
     EXPECT_FAIL(&b, "unknown array element type 99");
 
     gb_header(&b, 3, 0, 1);
-    gb_str(&b, "k"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_UINT32), gb_u64(&b, 1ull << 60);
+    gb_str(&b, "k"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_UINT32),
+        gb_u64(&b, 1ull << 60);
     gb_u32(&b, 7);
-    EXPECT_FAIL(&b, "1152921504606846976 UINT32 values (array) at file offset 49 exceed the remaining 4 bytes");
+    EXPECT_FAIL(
+        &b,
+        "1152921504606846976 UINT32 values (array) at file offset 49 exceed the remaining 4 bytes");
 
     gb_header(&b, 3, 0, 1);
-    gb_str(&b, "tokens"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_STRING), gb_u64(&b, UINT64_MAX);
+    gb_str(&b, "tokens"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_STRING),
+        gb_u64(&b, UINT64_MAX);
     gb_str(&b, "a");
-    EXPECT_FAIL(&b, "18446744073709551615 strings need at least 8 bytes each, only 9 bytes remain");
+    EXPECT_FAIL(&b, "18446744073709551615 strings (array) at file offset 54 need at least 8 bytes "
+                    "each, only 9 bytes remain");
 
     gb_header(&b, 3, 0, 1);
-    gb_str(&b, "tokens"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_STRING), gb_u64(&b, 2);
+    gb_str(&b, "tokens"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_STRING),
+        gb_u64(&b, 2);
     gb_str(&b, "a"), gb_u64(&b, 1000), gb_bytes(&b, "bc", 2);
-    EXPECT_FAIL(&b, "kv 0 'tokens': element 1: array string: string length 1000 at file offset 63 exceeds remaining 2 bytes");
+    EXPECT_FAIL(&b, "kv 0 'tokens': element 1: array string: string length 1000 at file offset 63 "
+                    "exceeds remaining 2 bytes");
 
     gb_header(&b, 3, 0, 1);
     gb_str(&b, "flag"), gb_u32(&b, LORA4J_GGUF_BOOL), gb_u8(&b, 2);
@@ -164,7 +174,8 @@ static void test_kvs(void) {
     kv_u32(&b, "general.alignment", LORA4J_GGUF_UINT32, 0);
     EXPECT_FAIL(&b, "'general.alignment' = 0 is not a power of two");
     gb_header(&b, 3, 0, 1);
-    gb_str(&b, "general.alignment"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_UINT32), gb_u64(&b, 1);
+    gb_str(&b, "general.alignment"), gb_u32(&b, LORA4J_GGUF_ARRAY), gb_u32(&b, LORA4J_GGUF_UINT32),
+        gb_u64(&b, 1);
     gb_u32(&b, 32);
     EXPECT_FAIL(&b, "must be a UINT32, not an ARRAY of UINT32");
 }
@@ -180,12 +191,15 @@ static void test_tensor_infos(void) {
     gbuf b = {0};
     start_tensors(&b, 1, 32);
     gb_tensor(&b, "a_name_of_sixty_four_bytes_is_one_too_long_0123456789_0123456789", 1, ne1, 0, 0);
-    EXPECT_FAIL(&b, "tensor 0: name 'a_name_of_sixty_four_bytes_is_one_too_long_0123456789_0123456789' at file offset 57 is longer than 63 bytes");
+    EXPECT_FAIL(&b,
+                "tensor 0: name 'a_name_of_sixty_four_bytes_is_one_too_long_0123456789_0123456789' "
+                "at file offset 57 is longer than 63 bytes");
     start_tensors(&b, 1, 32);
     gb_tensor(&b, "", 1, ne1, 0, 0);
     EXPECT_FAIL(&b, "tensor 0: name '' at file offset 57 is empty");
     start_tensors(&b, 1, 32);
-    gb_u64(&b, 3), gb_bytes(&b, "a\0b", 3), gb_u32(&b, 1), gb_u64(&b, 8), gb_u32(&b, 0), gb_u64(&b, 0);
+    gb_u64(&b, 3), gb_bytes(&b, "a\0b", 3), gb_u32(&b, 1), gb_u64(&b, 8), gb_u32(&b, 0),
+        gb_u64(&b, 0);
     EXPECT_FAIL(&b, "holding a NUL byte");
     start_tensors(&b, 2, 32);
     gb_tensor(&b, "w", 1, ne1, 0, 0);
@@ -225,7 +239,8 @@ static void test_tensor_infos(void) {
     EXPECT_FAIL(&b, "ne[0] = 33 is not a multiple of the q4_0 block size 32");
     static const uint32_t bad_types[] = {4, 31, 43, 0xFFFFFFFFu};
     static const char *const bad_msgs[] = {"unknown ggml type id 4", "unknown ggml type id 31",
-                                           "unknown ggml type id 43", "unknown ggml type id 4294967295"};
+                                           "unknown ggml type id 43",
+                                           "unknown ggml type id 4294967295"};
     for (int k = 0; k < 4; k++) {
         start_tensors(&b, 1, 32);
         gb_tensor(&b, "w", 1, ne1, bad_types[k], 0);
@@ -248,7 +263,8 @@ static void test_tensor_data(void) {
     gb_tensor(&b, "a", 1, ne1, 0, 0);
     gb_tensor(&b, "b", 1, ne1, 0, 0);
     gb_pad(&b, 32), gb_bytes(&b, (uint8_t[64]){0}, 64);
-    EXPECT_FAIL(&b, "tensor 1 'b': data offset 0 overlaps tensor 0 'a' (its padded data ends at 32)");
+    EXPECT_FAIL(&b,
+                "tensor 1 'b': data offset 0 overlaps tensor 0 'a' (its padded data ends at 32)");
     start_tensors(&b, 2, 32);
     gb_tensor(&b, "a", 1, ne1, 0, 32); /* out of order */
     gb_tensor(&b, "b", 1, ne1, 0, 0);
@@ -264,7 +280,8 @@ static void test_tensor_data(void) {
     gb_tensor(&b, "b", 1, ne1, 0, 32);
     gb_pad(&b, 32); /* data section at 128: b at 160 */
     gb_bytes(&b, (uint8_t[60]){0}, 60);
-    EXPECT_FAIL(&b, "tensor 1 'b': data [file offset 160, 32 bytes) extends past end of file (188 bytes)");
+    EXPECT_FAIL(
+        &b, "tensor 1 'b': data [file offset 160, 32 bytes) extends past end of file (188 bytes)");
     start_tensors(&b, 1, 32);
     gb_tensor(&b, "a", 1, ne1, 0, UINT64_MAX - 31);
     gb_pad(&b, 32), gb_bytes(&b, (uint8_t[32]){0}, 32);
@@ -280,7 +297,8 @@ static void test_tensor_data(void) {
     lora4j_gguf *g = open_bytes(&b);
     lora4j_tensor_info ti;
     CHECK(g && lora4j_gguf_alignment(g) == 64 && lora4j_gguf_data_offset(g) == data_off);
-    CHECK(g && lora4j_gguf_tensor_info(g, 1, &ti) == LORA4J_OK && ti.offset == 64 && ti.n_bytes == 32);
+    CHECK(g && lora4j_gguf_tensor_info(g, 1, &ti) == LORA4J_OK && ti.offset == 64 &&
+          ti.n_bytes == 32);
     lora4j_gguf_close(g);
 }
 
@@ -296,14 +314,17 @@ static uint8_t *make_base(size_t *n, uint64_t *required) {
     CHECK_OK(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_UINT32, &align));
     CHECK_OK(lora4j_gguf_writer_set_string(w, "general.architecture", "llama", 5));
     CHECK_OK(lora4j_gguf_writer_set_scalar(w, "llama.block_count", LORA4J_GGUF_UINT32, &u));
-    CHECK_OK(lora4j_gguf_writer_set_scalar(w, "tokenizer.ggml.add_bos_token", LORA4J_GGUF_BOOL, &t));
+    CHECK_OK(
+        lora4j_gguf_writer_set_scalar(w, "tokenizer.ggml.add_bos_token", LORA4J_GGUF_BOOL, &t));
     CHECK_OK(lora4j_gguf_writer_set_array(w, "tokenizer.ggml.scores", LORA4J_GGUF_FLOAT32, f, 5));
     CHECK_OK(lora4j_gguf_writer_set_string_array(w, "tokenizer.ggml.tokens", strs, NULL, 3));
     uint8_t data[64];
     for (int j = 0; j < 64; j++) data[j] = (uint8_t)(j * 13 + 5);
     const int64_t ne_f[1] = {5}, ne_q[2] = {32, 2}, ne_i[1] = {3};
-    CHECK_OK(lora4j_gguf_writer_add_tensor(w, "output_norm.weight", LORA4J_TYPE_F32, 1, ne_f, data, 20));
-    CHECK_OK(lora4j_gguf_writer_add_tensor(w, "blk.0.attn_q.weight", LORA4J_TYPE_Q4_0, 2, ne_q, data, 36));
+    CHECK_OK(
+        lora4j_gguf_writer_add_tensor(w, "output_norm.weight", LORA4J_TYPE_F32, 1, ne_f, data, 20));
+    CHECK_OK(lora4j_gguf_writer_add_tensor(w, "blk.0.attn_q.weight", LORA4J_TYPE_Q4_0, 2, ne_q,
+                                           data, 36));
     CHECK_OK(lora4j_gguf_writer_add_tensor(w, "i8", LORA4J_TYPE_I8, 1, ne_i, data, 3));
     CHECK_OK(lora4j_gguf_writer_write(w, tmp_path("base.gguf")));
     lora4j_gguf_writer_free(w);
@@ -326,9 +347,12 @@ static void test_truncation(const uint8_t *base, size_t n, uint64_t required) {
         lora4j_gguf *g = NULL;
         lora4j_status_t st = lora4j_gguf_open(path, &g);
         int want_ok = len >= required;
-        if ((st == LORA4J_OK) != want_ok || (st != LORA4J_OK && (st != LORA4J_ERR_FORMAT || g != NULL ||
-                                                                 strncmp(lora4j_last_error(), path, strlen(path)) != 0))) {
-            if (wrong++ < 5) fprintf(stderr, "truncated to %zu bytes: status %d, \"%s\"\n", len, st, lora4j_last_error());
+        if ((st == LORA4J_OK) != want_ok ||
+            (st != LORA4J_OK && (st != LORA4J_ERR_FORMAT || g != NULL ||
+                                 strncmp(lora4j_last_error(), path, strlen(path)) != 0))) {
+            if (wrong++ < 5)
+                fprintf(stderr, "truncated to %zu bytes: status %d, \"%s\"\n", len, st,
+                        lora4j_last_error());
         }
         failed += st != LORA4J_OK;
         lora4j_gguf_close(g);
@@ -353,10 +377,12 @@ static uint64_t touch_all(const lora4j_gguf *g) {
         } else if (type == LORA4J_GGUF_ARRAY) {
             if (lora4j_gguf_get_array_info(g, i, &et, &n) != LORA4J_OK) continue;
             for (uint64_t j = 0; et == LORA4J_GGUF_STRING && j < n; j++) {
-                if (lora4j_gguf_get_array_string(g, i, j, &s, &len) == LORA4J_OK) sum += len + (uint8_t)s[len];
+                if (lora4j_gguf_get_array_string(g, i, j, &s, &len) == LORA4J_OK)
+                    sum += len + (uint8_t)s[len];
             }
             const void *d;
-            if (et != LORA4J_GGUF_STRING && lora4j_gguf_get_array_data(g, i, &d) == LORA4J_OK && n) {
+            if (et != LORA4J_GGUF_STRING && lora4j_gguf_get_array_data(g, i, &d) == LORA4J_OK &&
+                n) {
                 sum += ((const uint8_t *)d)[0];
             }
         } else if (lora4j_gguf_get_scalar(g, i, &iv, &fv) == LORA4J_OK) {
@@ -382,8 +408,19 @@ static uint64_t rng(void) { /* xorshift64*: fixed seed, reproducible */
 }
 
 static void test_fuzz(const uint8_t *base, size_t n, int iterations) {
-    static const uint64_t interesting[] = {0, 1, 0x7F, 0xFF, 0xFFFF, 0xFFFFFFFFu, 0x80000000u, (uint64_t)INT64_MAX,
-                                           (uint64_t)INT64_MIN, UINT64_MAX, 1ull << 32, 64, 4096};
+    static const uint64_t interesting[] = {0,
+                                           1,
+                                           0x7F,
+                                           0xFF,
+                                           0xFFFF,
+                                           0xFFFFFFFFu,
+                                           0x80000000u,
+                                           (uint64_t)INT64_MAX,
+                                           (uint64_t)INT64_MIN,
+                                           UINT64_MAX,
+                                           1ull << 32,
+                                           64,
+                                           4096};
     const char *path = tmp_path("fuzz.gguf");
     uint8_t *buf = malloc(n + 64);
     int opened = 0, rejected = 0, bad = 0;
@@ -395,15 +432,15 @@ static void test_fuzz(const uint8_t *base, size_t n, int iterations) {
         for (int e = 0; e < edits; e++) {
             size_t pos = (size_t)(rng() % n);
             switch (rng() % 4) {
-            case 0: buf[pos] ^= (uint8_t)(1u << (rng() % 8)); break;   /* bit flip */
-            case 1: buf[pos] = (uint8_t)rng(); break;                   /* random byte */
-            case 2:                                                     /* interesting 8/4-byte field */
+            case 0: buf[pos] ^= (uint8_t)(1u << (rng() % 8)); break; /* bit flip */
+            case 1: buf[pos] = (uint8_t)rng(); break;                /* random byte */
+            case 2: /* interesting 8/4-byte field */
                 if (pos + 8 <= n) {
                     uint64_t v = interesting[rng() % (sizeof interesting / sizeof interesting[0])];
                     memcpy(buf + pos, &v, rng() % 2 ? 8 : 4);
                 }
                 break;
-            default: len = (size_t)(rng() % n); break;                 /* truncate */
+            default: len = (size_t)(rng() % n); break; /* truncate */
             }
         }
         write_bytes(path, buf, len);
@@ -415,7 +452,8 @@ static void test_fuzz(const uint8_t *base, size_t n, int iterations) {
             lora4j_gguf_close(g);
         } else {
             rejected++;
-            bad += st != LORA4J_ERR_FORMAT || g != NULL || strlen(lora4j_last_error()) <= strlen(path);
+            bad +=
+                st != LORA4J_ERR_FORMAT || g != NULL || strlen(lora4j_last_error()) <= strlen(path);
         }
     }
     free(buf);

@@ -22,18 +22,22 @@ static uint64_t array_of(const lora4j_gguf *g, const char *key, int32_t elem_typ
 static void check_tokenizer(const lora4j_gguf *g, const char *file) {
     const char *model;
     uint64_t len;
-    CHECK_OK(lora4j_gguf_get_string(g, key_of_type(g, "tokenizer.ggml.model", LORA4J_GGUF_STRING), &model, &len));
+    CHECK_OK(lora4j_gguf_get_string(g, key_of_type(g, "tokenizer.ggml.model", LORA4J_GGUF_STRING),
+                                    &model, &len));
     uint64_t n_tok = array_of(g, "tokenizer.ggml.tokens", LORA4J_GGUF_STRING);
     CHECK(n_tok > 0 && array_of(g, "tokenizer.ggml.token_type", LORA4J_GGUF_INT32) == n_tok);
     if (lora4j_gguf_find_key(g, "tokenizer.ggml.scores") >= 0) {
         CHECK(array_of(g, "tokenizer.ggml.scores", LORA4J_GGUF_FLOAT32) == n_tok);
     }
-    if (strcmp(model, "gpt2") == 0) CHECK(array_of(g, "tokenizer.ggml.merges", LORA4J_GGUF_STRING) > 0);
+    if (strcmp(model, "gpt2") == 0)
+        CHECK(array_of(g, "tokenizer.ggml.merges", LORA4J_GGUF_STRING) > 0);
     int64_t bos = 0;
-    CHECK_OK(lora4j_gguf_get_scalar(g, key_of_type(g, "tokenizer.ggml.bos_token_id", LORA4J_GGUF_UINT32), &bos, NULL));
+    CHECK_OK(lora4j_gguf_get_scalar(
+        g, key_of_type(g, "tokenizer.ggml.bos_token_id", LORA4J_GGUF_UINT32), &bos, NULL));
     CHECK(bos >= 0 && (uint64_t)bos < n_tok);
     const int32_t *types = NULL;
-    CHECK_OK(lora4j_gguf_get_array_data(g, lora4j_gguf_find_key(g, "tokenizer.ggml.token_type"), (const void **)&types));
+    CHECK_OK(lora4j_gguf_get_array_data(g, lora4j_gguf_find_key(g, "tokenizer.ggml.token_type"),
+                                        (const void **)&types));
     int types_ok = 1;
     for (uint64_t j = 0; types && j < n_tok; j++) types_ok &= types[j] >= 1 && types[j] <= 6;
     CHECK(types_ok);
@@ -45,7 +49,8 @@ static void check_tokenizer(const lora4j_gguf *g, const char *file) {
         CHECK(strcmp(model, "llama") == 0 && n_tok == 32000 && bos == 1);
         CHECK_OK(lora4j_gguf_get_array_string(g, tokens, 1, &s, &len));
         CHECK(len == 3 && strcmp(s, "<s>") == 0);
-        CHECK_OK(lora4j_gguf_get_array_string(g, tokens, 0x0A + 3, &s, &len)); /* byte tokens start at id 3 */
+        CHECK_OK(lora4j_gguf_get_array_string(g, tokens, 0x0A + 3, &s,
+                                              &len)); /* byte tokens start at id 3 */
         CHECK(strcmp(s, "<0x0A>") == 0);
     }
     if (strstr(file, "gpt-2")) {
@@ -71,7 +76,8 @@ static void check_rewrite(const lora4j_gguf *g, const char *path) {
 int main(void) {
     char dir[512];
     if (!find_vocab_dir(dir, sizeof dir)) {
-        fprintf(stderr, "shared/vocab not found from %s (set LORA4J_SHARED_DIR)\n", getcwd(dir, sizeof dir));
+        fprintf(stderr, "shared/vocab not found from %s (set LORA4J_SHARED_DIR)\n",
+                getcwd(dir, sizeof dir));
         return 1;
     }
     tmpdir_make();
@@ -86,10 +92,12 @@ int main(void) {
         CHECK_OK(lora4j_gguf_open(path, &g));
         if (!g) continue;
         files++;
-        CHECK(lora4j_gguf_version(g) == 3 && lora4j_gguf_n_tensors(g) == 0 && lora4j_gguf_alignment(g) == 32);
+        CHECK(lora4j_gguf_version(g) == 3 && lora4j_gguf_n_tensors(g) == 0 &&
+              lora4j_gguf_alignment(g) == 32);
         const char *arch;
         uint64_t len;
-        CHECK_OK(lora4j_gguf_get_string(g, key_of_type(g, "general.architecture", LORA4J_GGUF_STRING), &arch, &len));
+        CHECK_OK(lora4j_gguf_get_string(
+            g, key_of_type(g, "general.architecture", LORA4J_GGUF_STRING), &arch, &len));
         CHECK(len > 0);
         check_tokenizer(g, e->d_name);
         check_rewrite(g, path);
