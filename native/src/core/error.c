@@ -24,7 +24,14 @@ int32_t l4_fail_context(int32_t status, const char *fmt, ...) {
     int n = vsnprintf(tl_message, sizeof tl_message, fmt, ap);
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof tl_message) {
-        snprintf(tl_message + n, sizeof tl_message - (size_t)n, ": %s", old);
+        /* Keep as much of the earlier message as still fits. */
+        size_t room = sizeof tl_message - (size_t)n;
+        if (room > 3) {
+            memcpy(tl_message + n, ": ", 2);
+            size_t len = strnlen(old, room - 3);
+            memcpy(tl_message + n + 2, old, len);
+            tl_message[n + 2 + len] = '\0';
+        }
     }
     return status;
 }
