@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -56,13 +55,20 @@ public final class GenerateBindings {
             System.exit(2);
         }
         try {
-            var castxml = new CastXml(Path.of(positional.get(0)), Path.of(header));
-            Map<String, String> files = new Generator(castxml, pkg, lookup, Path.of(header).getFileName().toString()).run();
-            write(Path.of(positional.get(1)), files);
+            write(Path.of(positional.get(1)), generate(Path.of(positional.get(0)), Path.of(header), pkg, lookup));
         } catch (GenerationError e) {
             System.err.println("GenerateBindings: " + e.getMessage());
             System.exit(1);
         }
+    }
+
+    /**
+     * The Java files (name to text) for the header's declarations in castxml's XML; symbols are
+     * looked up with the Java expression `lookup` (a SymbolLookup).
+     */
+    public static Map<String, String> generate(Path xml, Path header, String pkg, String lookup) throws Exception {
+        var castxml = new CastXml(xml, header);
+        return new Generator(castxml, pkg, lookup, header.getFileName().toString()).run();
     }
 
     /** A declaration the bindings cannot represent faithfully. */
