@@ -123,7 +123,8 @@ public final class GenerateBindings {
             Path dir = header.toAbsolutePath().normalize().getParent();
             Set<String> bound = new java.util.HashSet<>();
             for (Element e : all) {
-                if (e.getTagName().equals("File")
+                // Skip castxml's pseudo-files (<builtin>), which are no paths.
+                if (e.getTagName().equals("File") && !e.getAttribute("name").startsWith("<")
                         && Path.of(e.getAttribute("name")).toAbsolutePath().normalize().getParent().equals(dir)) {
                     bound.add(e.getAttribute("id"));
                 }
@@ -279,7 +280,7 @@ public final class GenerateBindings {
                 }
             }
             for (Element d : x.declarations) {
-                if (d.getTagName().equals("Function")) claimHolder(classNames, d.getAttribute("name"), location(d));
+                if (d.getTagName().equals("Function")) claimHolder(classNames, javaName(d.getAttribute("name")), location(d));
             }
             files.put(hc + ".java", headerFile(header.toString()));
             return files;
@@ -522,17 +523,17 @@ public final class GenerateBindings {
         String function(Element fn, String where) {
             if (!children(fn, "Ellipsis").isEmpty()) throw new GenerationError(where + ": variadic functions are not supported");
             if (fn.getAttribute("static").equals("1")) throw new GenerationError(where + ": static functions have no symbol to bind");
-            String name = fn.getAttribute("name");
+            String symbol = fn.getAttribute("name"), name = javaName(symbol);
             JType ret = value(resolve(x.get(fn.getAttribute("returns")), where + " return type"), where);
             boolean byValue = ret instanceof StructT;
             List<Param> ps = params(fn, where, byValue ? Set.of("allocator") : Set.of());
             var sb = new StringBuilder();
             sb.append("\n    private static class ").append(name).append(" {\n");
             sb.append("        public static final FunctionDescriptor DESC = ").append(descriptor(ret, ps, "        ")).append(";\n\n");
-            sb.append("        public static final MemorySegment ADDR = ").append(hc).append(".findOrThrow(\"").append(name).append("\");\n\n");
+            sb.append("        public static final MemorySegment ADDR = ").append(hc).append(".findOrThrow(\"").append(symbol).append("\");\n\n");
             sb.append("        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);\n");
             sb.append("    }\n");
-            String c = cDecl(x.get(fn.getAttribute("returns")), name + "(" + cParams(fn) + ")");
+            String c = cDecl(x.get(fn.getAttribute("returns")), symbol + "(" + cParams(fn) + ")");
             for (String[] acc : new String[][] {{"FunctionDescriptor", "descriptor", "DESC", "Function descriptor for:"},
                     {"MethodHandle", "handle", "HANDLE", "Downcall method handle for:"},
                     {"MemorySegment", "address", "ADDR", "Address for:"}}) {
@@ -556,7 +557,7 @@ public final class GenerateBindings {
             sb.append("        var mh$ = ").append(name).append(".HANDLE;\n");
             sb.append("        try {\n");
             sb.append("            if (TRACE_DOWNCALLS) {\n");
-            sb.append("                traceDowncall(\"").append(name).append('"')
+            sb.append("                traceDowncall(\"").append(symbol).append('"')
                     .append(call.isEmpty() ? "" : ", " + String.join(", ", call)).append(");\n");
             sb.append("            }\n");
             sb.append("            ").append(ret instanceof VoidT ? "" : "return (" + carrier(ret) + ")")
@@ -566,8 +567,8 @@ public final class GenerateBindings {
             for (int i = 0; i < ps.size(); i++) {
                 Element a = children(fn, "Argument").get(i);
                 if (isInlineFunctionPointer(x.type(a))) {
-                    sb.append('\n').append(callbackClass(name + "$" + a.getAttribute("name"), strip(x.type(strip(x.type(a)))),
-                            "    ", "public static class", where + " parameter " + a.getAttribute("name")));
+                    sb.append('\n').append(callbackClass(name + "$" + ps.get(i).name(), strip(x.type(strip(x.type(a)))),
+                            "    ", "public static class", where + " parameter " + ps.get(i).name()));
                 }
             }
             return sb.toString();
@@ -590,7 +591,7 @@ public final class GenerateBindings {
             String jt = wide ? "long" : "int";
             String enumName = e.getAttribute("name").isEmpty() ? "(anonymous)" : e.getAttribute("name");
             for (Element v : children(e, "EnumValue")) {
-                String n = v.getAttribute("name");
+                String n = javaName(v.getAttribute("name"));
                 String init = v.getAttribute("init");
                 long value = new java.math.BigInteger(init).longValue();
                 sb.append("\n    private static final ").append(jt).append(' ').append(n).append(" = ")
@@ -824,7 +825,7 @@ public final class GenerateBindings {
                     .append("$LAYOUT.byteSize());\n    }\n");
         }
 
-        static void arrayAccessors(StringBuilder sb, String n, ArrayT a, String c) {
+        void arrayAccessors(StringBuilder sb, String n, ArrayT a, String c) {
             List<Long> dims = new ArrayList<>();
             JType elem = a;
             while (elem instanceof ArrayT at) {
@@ -866,9 +867,7 @@ public final class GenerateBindings {
                     .append(", ").append(carrier).append(" fieldValue) {\n");
             if (slice) {
                 sb.append("        MemorySegment.copy(fieldValue, 0L, ").append(n).append("(struct, ").append(String.join(", ", idx))
-                        .append("), 0L, ").append(n).append("$LAYOUT.elementLayout()");
-                for (int i = 1; i < dims.size(); i++) sb.append(".elementLayout()");
-                sb.append(".byteSize());\n");
+                        .append("), 0L, ").append(layout(elem)).append(".byteSize());\n");
             } else {
                 sb.append("        ").append(n).append("$ELEM_HANDLE.set(struct, ").append(n).append("$OFFSET, ")
                         .append(String.join(", ", idx)).append(", fieldValue);\n");

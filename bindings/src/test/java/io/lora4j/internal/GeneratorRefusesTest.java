@@ -59,14 +59,41 @@ class GeneratorRefusesTest {
         assertTrue(error.contains(message), "expected '" + message + "' in: " + error);
     }
 
+    /** Awkward but legal C: the output must compile. */
     @Test
-    void acceptsWhatTheHeaderRulesAllow() throws Exception {
-        Map<?, ?> files = run("#include <stdint.h>\ntypedef struct h h;\ntypedef struct p { int32_t x; } p;\n"
-                + "int32_t h_open(const char *path, h **out);\np p_default(void);\n");
-        assertEquals(java.util.Set.of("bad_h.java", "p.java"), files.keySet());
+    void generatedCodeForAwkwardDeclarationsCompiles() throws Exception {
+        Map<?, ?> files = run("""
+                #include <stdint.h>
+                #include <stdbool.h>
+                typedef struct h h;
+                typedef struct p_s { int32_t x; const char *const *names; bool on; } p_t;
+                typedef p_t p_alias;
+                typedef int32_t (*cb)(p_t value, void *user_data);
+                typedef cb cb_alias;
+                struct q { p_t inner; p_t many[2][2]; cb fn; void (*raw)(int); int32_t new; };
+                int32_t h_open(const char *path, h **out);
+                p_t p_default(int32_t allocator);
+                void native(void);
+                void each(int (*)(const void *), void *user_data);
+                enum { public = 1, private = -2 };
+                """);
+        assertTrue(files.keySet().containsAll(java.util.Set.of("bad_h.java", "p_s.java", "p_t.java", "p_alias.java",
+                "cb.java", "cb_alias.java", "q.java")), files.keySet().toString());
         String header = (String) files.get("bad_h.java");
         assertTrue(header.contains("public static int h_open(MemorySegment path, MemorySegment out)"), header);
-        assertTrue(header.contains("public static MemorySegment p_default(SegmentAllocator allocator)"), header);
+        assertTrue(header.contains("public static MemorySegment p_default(SegmentAllocator allocator, int allocator_)"), header);
+        assertTrue(header.contains("public static void native_()"), header);
+        assertTrue(header.contains("public static class each$x0"), header);
+
+        Path src = Files.createDirectories(Files.createTempDirectory(work, "src").resolve("t"));
+        for (var e : files.entrySet()) Files.writeString(src.resolve((String) e.getKey()), (String) e.getValue());
+        var err = new java.io.ByteArrayOutputStream();
+        var args = new java.util.ArrayList<>(java.util.List.of("-d", src.getParent().resolve("out").toString()));
+        try (var java = Files.list(src)) {
+            java.forEach(f -> args.add(f.toString()));
+        }
+        int rc = ToolProvider.getSystemJavaCompiler().run(null, null, err, args.toArray(String[]::new));
+        assertEquals(0, rc, err.toString());
     }
 
     private static boolean castxmlInstalled() {
