@@ -171,23 +171,22 @@ public final class GenerateBindings {
 
     /** C scalars; the layout constant names are jextract's. */
     enum Prim implements JType {
-        BOOL("C_BOOL", "boolean", "OfBoolean", "JAVA_BOOLEAN", 1),
-        CHAR("C_CHAR", "byte", "OfByte", "JAVA_BYTE", 1),
-        SHORT("C_SHORT", "short", "OfShort", "JAVA_SHORT", 2),
-        INT("C_INT", "int", "OfInt", "JAVA_INT", 4),
-        LONG("C_LONG", "long", "OfLong", "JAVA_LONG", 8),
-        LONG_LONG("C_LONG_LONG", "long", "OfLong", "JAVA_LONG", 8),
-        FLOAT("C_FLOAT", "float", "OfFloat", "JAVA_FLOAT", 4),
-        DOUBLE("C_DOUBLE", "double", "OfDouble", "JAVA_DOUBLE", 8);
+        BOOL("C_BOOL", "boolean", "OfBoolean", 1),
+        CHAR("C_CHAR", "byte", "OfByte", 1),
+        SHORT("C_SHORT", "short", "OfShort", 2),
+        INT("C_INT", "int", "OfInt", 4),
+        LONG("C_LONG", "long", "OfLong", 8),
+        LONG_LONG("C_LONG_LONG", "long", "OfLong", 8),
+        FLOAT("C_FLOAT", "float", "OfFloat", 4),
+        DOUBLE("C_DOUBLE", "double", "OfDouble", 8);
 
-        final String constant, carrier, layoutClass, javaLayout;
+        final String constant, carrier, layoutClass;
         final int size;
 
-        Prim(String constant, String carrier, String layoutClass, String javaLayout, int size) {
+        Prim(String constant, String carrier, String layoutClass, int size) {
             this.constant = constant;
             this.carrier = carrier;
             this.layoutClass = "ValueLayout." + layoutClass;
-            this.javaLayout = javaLayout;
             this.size = size;
         }
     }
@@ -297,9 +296,9 @@ public final class GenerateBindings {
             if (prior != null) throw new GenerationError(where + ": class " + cls + " is also generated for " + prior);
         }
 
-        /** Holder classes nest in the header class; one named like a struct class would shadow it there. */
+        /** Holder classes nest in the header class; one named like a generated class would shadow it there. */
         void claimHolder(Map<String, String> classNames, String fn, String where) {
-            if (classNames.containsKey(fn) && !fn.equals(hc)) {
+            if (classNames.containsKey(fn)) {
                 throw new GenerationError("function " + fn + " at " + where + " has the name of generated class "
                         + fn + " (" + classNames.get(fn) + "); rename one");
             }
