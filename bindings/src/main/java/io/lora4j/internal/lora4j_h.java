@@ -3656,4 +3656,554 @@ public class lora4j_h {
             throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class lora4j_sampler_default_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_sampler_params.layout()
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_default_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_sampler_params lora4j_sampler_default_params(void)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_default_params$descriptor() {
+        return lora4j_sampler_default_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_sampler_params lora4j_sampler_default_params(void)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_default_params$handle() {
+        return lora4j_sampler_default_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_sampler_params lora4j_sampler_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_default_params$address() {
+        return lora4j_sampler_default_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_sampler_params lora4j_sampler_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_default_params(SegmentAllocator allocator) {
+        var mh$ = lora4j_sampler_default_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_default_params", allocator);
+            }
+            return (MemorySegment)mh$.invokeExact(allocator);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sampler_new {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_new");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_new(const lora4j_sampler_params *params, int32_t n_vocab, lora4j_sampler **out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_new$descriptor() {
+        return lora4j_sampler_new.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_new(const lora4j_sampler_params *params, int32_t n_vocab, lora4j_sampler **out)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_new$handle() {
+        return lora4j_sampler_new.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_new(const lora4j_sampler_params *params, int32_t n_vocab, lora4j_sampler **out)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_new$address() {
+        return lora4j_sampler_new.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_new(const lora4j_sampler_params *params, int32_t n_vocab, lora4j_sampler **out)
+     * }
+     */
+    public static int lora4j_sampler_new(MemorySegment params, int n_vocab, MemorySegment out) {
+        var mh$ = lora4j_sampler_new.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_new", params, n_vocab, out);
+            }
+            return (int)mh$.invokeExact(params, n_vocab, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sampler_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void lora4j_sampler_free(lora4j_sampler *s)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_free$descriptor() {
+        return lora4j_sampler_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void lora4j_sampler_free(lora4j_sampler *s)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_free$handle() {
+        return lora4j_sampler_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void lora4j_sampler_free(lora4j_sampler *s)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_free$address() {
+        return lora4j_sampler_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void lora4j_sampler_free(lora4j_sampler *s)
+     * }
+     */
+    public static void lora4j_sampler_free(MemorySegment s) {
+        var mh$ = lora4j_sampler_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_free", s);
+            }
+            mh$.invokeExact(s);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sampler_reset {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_reset");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_reset(lora4j_sampler *s)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_reset$descriptor() {
+        return lora4j_sampler_reset.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_reset(lora4j_sampler *s)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_reset$handle() {
+        return lora4j_sampler_reset.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_reset(lora4j_sampler *s)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_reset$address() {
+        return lora4j_sampler_reset.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_reset(lora4j_sampler *s)
+     * }
+     */
+    public static int lora4j_sampler_reset(MemorySegment s) {
+        var mh$ = lora4j_sampler_reset.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_reset", s);
+            }
+            return (int)mh$.invokeExact(s);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sampler_seed {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_LONG,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_seed");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * uint64_t lora4j_sampler_seed(const lora4j_sampler *s)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_seed$descriptor() {
+        return lora4j_sampler_seed.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * uint64_t lora4j_sampler_seed(const lora4j_sampler *s)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_seed$handle() {
+        return lora4j_sampler_seed.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * uint64_t lora4j_sampler_seed(const lora4j_sampler *s)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_seed$address() {
+        return lora4j_sampler_seed.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * uint64_t lora4j_sampler_seed(const lora4j_sampler *s)
+     * }
+     */
+    public static long lora4j_sampler_seed(MemorySegment s) {
+        var mh$ = lora4j_sampler_seed.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_seed", s);
+            }
+            return (long)mh$.invokeExact(s);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sampler_accept {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_accept");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_accept(lora4j_sampler *s, int32_t token)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_accept$descriptor() {
+        return lora4j_sampler_accept.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_accept(lora4j_sampler *s, int32_t token)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_accept$handle() {
+        return lora4j_sampler_accept.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_accept(lora4j_sampler *s, int32_t token)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_accept$address() {
+        return lora4j_sampler_accept.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_accept(lora4j_sampler *s, int32_t token)
+     * }
+     */
+    public static int lora4j_sampler_accept(MemorySegment s, int token) {
+        var mh$ = lora4j_sampler_accept.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_accept", s, token);
+            }
+            return (int)mh$.invokeExact(s, token);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sampler_sample {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_sample");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample(lora4j_sampler *s, const float *logits, int32_t *out_token)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_sample$descriptor() {
+        return lora4j_sampler_sample.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample(lora4j_sampler *s, const float *logits, int32_t *out_token)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_sample$handle() {
+        return lora4j_sampler_sample.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample(lora4j_sampler *s, const float *logits, int32_t *out_token)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_sample$address() {
+        return lora4j_sampler_sample.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample(lora4j_sampler *s, const float *logits, int32_t *out_token)
+     * }
+     */
+    public static int lora4j_sampler_sample(MemorySegment s, MemorySegment logits, MemorySegment out_token) {
+        var mh$ = lora4j_sampler_sample.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_sample", s, logits, out_token);
+            }
+            return (int)mh$.invokeExact(s, logits, out_token);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sampler_sample_ex {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sampler_sample_ex");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const float *logits, int32_t *out_token, float *out_logprob, int32_t *top_ids, float *top_logprobs)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sampler_sample_ex$descriptor() {
+        return lora4j_sampler_sample_ex.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const float *logits, int32_t *out_token, float *out_logprob, int32_t *top_ids, float *top_logprobs)
+     * }
+     */
+    public static MethodHandle lora4j_sampler_sample_ex$handle() {
+        return lora4j_sampler_sample_ex.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const float *logits, int32_t *out_token, float *out_logprob, int32_t *top_ids, float *top_logprobs)
+     * }
+     */
+    public static MemorySegment lora4j_sampler_sample_ex$address() {
+        return lora4j_sampler_sample_ex.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const float *logits, int32_t *out_token, float *out_logprob, int32_t *top_ids, float *top_logprobs)
+     * }
+     */
+    public static int lora4j_sampler_sample_ex(MemorySegment s, MemorySegment logits, MemorySegment out_token, MemorySegment out_logprob, MemorySegment top_ids, MemorySegment top_logprobs) {
+        var mh$ = lora4j_sampler_sample_ex.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sampler_sample_ex", s, logits, out_token, out_logprob, top_ids, top_logprobs);
+            }
+            return (int)mh$.invokeExact(s, logits, out_token, out_logprob, top_ids, top_logprobs);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_log_softmax {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_log_softmax");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_log_softmax(const float *logits, int32_t n, float *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_log_softmax$descriptor() {
+        return lora4j_log_softmax.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_log_softmax(const float *logits, int32_t n, float *out)
+     * }
+     */
+    public static MethodHandle lora4j_log_softmax$handle() {
+        return lora4j_log_softmax.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_log_softmax(const float *logits, int32_t n, float *out)
+     * }
+     */
+    public static MemorySegment lora4j_log_softmax$address() {
+        return lora4j_log_softmax.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_log_softmax(const float *logits, int32_t n, float *out)
+     * }
+     */
+    public static int lora4j_log_softmax(MemorySegment logits, int n, MemorySegment out) {
+        var mh$ = lora4j_log_softmax.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_log_softmax", logits, n, out);
+            }
+            return (int)mh$.invokeExact(logits, n, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
