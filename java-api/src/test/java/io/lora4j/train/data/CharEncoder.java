@@ -8,22 +8,22 @@ import java.util.List;
  * and the special texts {@code <s>} (BOS = 1), {@code </s>} (EOS = 2) and {@code <eot>} (3) are
  * single tokens.
  */
-final class CharEncoder implements TextEncoder {
-    static final int BOS = 1;
-    static final int EOS = 2;
-    static final int EOT = 3;
+public final class CharEncoder implements TextEncoder {
+    public static final int BOS = 1;
+    public static final int EOS = 2;
+    public static final int EOT = 3;
 
     private final boolean addsBos;
 
-    CharEncoder(boolean addsBos) {
+    public CharEncoder(boolean addsBos) {
         this.addsBos = addsBos;
     }
 
-    CharEncoder() {
+    public CharEncoder() {
         this(true);
     }
 
-    static int id(char c) {
+    public static int id(char c) {
         return c + 10;
     }
 
@@ -60,7 +60,7 @@ final class CharEncoder implements TextEncoder {
     }
 
     /** A ChatML-like template: {@code <|role|>content<eot>\n} per message, assistant contents as spans. */
-    static ChatRenderer chatRenderer(boolean writesBos) {
+    public static ChatRenderer chatRenderer(boolean writesBos) {
         return messages -> {
             StringBuilder text = new StringBuilder(writesBos ? "<s>" : "");
             List<RenderedChat.Span> spans = new ArrayList<>();
