@@ -3,9 +3,21 @@ package io.lora4j.tokenizer;
 /**
  * The Llama 3 pre-tokenizer regex
  * {@code (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+}
- * as a scanner with llama.cpp's semantics.
+ * as a scanner with llama.cpp's semantics. Qwen2's regex is the same with {@code \p{N}} in place
+ * of {@code \p{N}{1,3}} (llama.cpp runs that one through std::regex, with the same result), so
+ * the digit group size is a parameter.
  */
 final class Llama3Splitter extends ScanSplitter {
+
+    private final int digitGroup;
+
+    /** @param digitGroup the most digits one piece holds: 3 for Llama 3, 1 for Qwen2 */
+    Llama3Splitter(int digitGroup) {
+        if (digitGroup < 1) {
+            throw new IllegalArgumentException("digit group must be at least 1");
+        }
+        this.digitGroup = digitGroup;
+    }
 
     private static final int WORDISH = CodepointFlags.WHITESPACE | CodepointFlags.LETTER | CodepointFlags.NUMBER;
 
@@ -28,7 +40,7 @@ final class Llama3Splitter extends ScanSplitter {
         }
         if ((flags & CodepointFlags.NUMBER) != 0) {
             int p = pos + 1;
-            while (p < pos + 3 && (flagsAt(cps, p, end) & CodepointFlags.NUMBER) != 0) {
+            while (p < pos + digitGroup && (flagsAt(cps, p, end) & CodepointFlags.NUMBER) != 0) {
                 p++;
             }
             return p;

@@ -1,16 +1,16 @@
 package io.lora4j.tokenizer;
 
-import static io.lora4j.tokenizer.RegexSplitter.Form.COLLAPSED;
-import static io.lora4j.tokenizer.RegexSplitter.Form.RAW;
-import static io.lora4j.tokenizer.RegexSplitter.L;
-import static io.lora4j.tokenizer.RegexSplitter.N;
-import static io.lora4j.tokenizer.RegexSplitter.P;
+import static io.lora4j.tokenizer.ClassSplitter.Shape.EACH;
+import static io.lora4j.tokenizer.ClassSplitter.Shape.RUN;
+import static io.lora4j.tokenizer.ClassSplitter.Shape.SPACE_THEN_RUN;
+import static io.lora4j.tokenizer.ClassSplitter.Shape.TRIPLE;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * A byte-level BPE pre-tokenizer, chosen by the GGUF key {@code tokenizer.ggml.pre}: the list of
@@ -25,55 +25,65 @@ import java.util.Set;
  */
 record PreTokenizer(String name, List<SplitRule> rules, boolean cleanSpaces, boolean ignoreMerges, boolean addBos) {
 
-    private static final SplitRule GPT2 = new Gpt2Splitter();
-    private static final SplitRule LLAMA3 = new Llama3Splitter();
-    private static final SplitRule EACH_DIGIT = new RegexSplitter("[" + N + "]", COLLAPSED);
-    private static final SplitRule DIGIT_RUNS = new RegexSplitter("[" + N + "]+", COLLAPSED);
-    private static final SplitRule ASCII_DIGIT_TRIPLES = new RegexSplitter("[0-9][0-9][0-9]", RAW);
-    private static final SplitRule NEWLINES = new RegexSplitter("[\\r\\n]", RAW);
-    private static final SplitRule CJK = new RegexSplitter("[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+", RAW);
+    private static final IntPredicate NUMBER = CodepointFlags::isNumber;
+    private static final IntPredicate LETTER = CodepointFlags::isLetter;
+    private static final IntPredicate PUNCTUATION = cp -> (CodepointFlags.of(cp) & CodepointFlags.PUNCTUATION) != 0;
+    private static final IntPredicate ASCII_DIGIT = cp -> cp >= '0' && cp <= '9';
 
+    private static final SplitRule GPT2 = new Gpt2Splitter();
+    private static final SplitRule EACH_NUMBER = new ClassSplitter(EACH, NUMBER);
+    private static final SplitRule ASCII_DIGIT_TRIPLES = new ClassSplitter(TRIPLE, ASCII_DIGIT);
+    private static final SplitRule EACH_NEWLINE = new ClassSplitter(EACH, cp -> cp == '\r' || cp == '\n');
+    /** [一-龥ࠀ-一가-퟿]+ of the DeepSeek pre-tokenizers. */
+    private static final SplitRule CJK_RUNS = new ClassSplitter(RUN, CodepointSet.ofRanges(0x800, 0x9FA5, 0xAC00, 0xD7FF));
+
+    /** [\p{P}\$\+<=>\^~\|]+, \p{L}+ twice, \p{N}+, [0-9]{3}. */
     private static final List<SplitRule> DEFAULT_RULES = List.of(
-            new RegexSplitter("[" + P + "\\$\\+<=>\\^~\\|]+", COLLAPSED), GPT2, DIGIT_RUNS, ASCII_DIGIT_TRIPLES);
+            new ClassSplitter(RUN, PUNCTUATION.or(cp -> "$+<=>^~|".indexOf(cp) >= 0)), GPT2,
+            new ClassSplitter(RUN, NUMBER), ASCII_DIGIT_TRIPLES);
     private static final List<SplitRule> GPT2_RULES = List.of(GPT2);
-    private static final List<SplitRule> STARCODER_RULES = List.of(EACH_DIGIT, GPT2);
+    private static final List<SplitRule> STARCODER_RULES = List.of(EACH_NUMBER, GPT2);
     private static final List<SplitRule> FALCON_RULES = List.of(
-            new RegexSplitter("[" + P + "\\$\\+<=>\\^~\\|`]+", COLLAPSED), GPT2, ASCII_DIGIT_TRIPLES);
-    private static final List<SplitRule> LLAMA3_RULES = List.of(LLAMA3);
-    /** The Qwen2 regex has single digits (\p{N}), so llama.cpp runs it as a regex, not its Llama 3 scanner. */
-    private static final List<SplitRule> QWEN2_RULES = List.of(new RegexSplitter(
-            "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n" + L + N + "]?[" + L + "]+|["
-                    + N + "]| ?[^\\s" + L + N + "]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", COLLAPSED));
-    /** DeepSeek LLM: letters are the cased letters (Lu, Ll, Lt) listed as explicit ranges. */
+            new ClassSplitter(RUN, PUNCTUATION.or(cp -> "$+<=>^~|`".indexOf(cp) >= 0)), GPT2, ASCII_DIGIT_TRIPLES);
+    private static final List<SplitRule> LLAMA3_RULES = List.of(new Llama3Splitter(3));
+    private static final List<SplitRule> QWEN2_RULES = List.of(new Llama3Splitter(1));
+    /**
+     * DeepSeek LLM: newlines alone; \s?[cased letters]+ (Lu, Ll, Lt listed as ranges);
+     * \s?[ASCII and fullwidth punctuation and symbols, quotes, CJK punctuation]+; trailing
+     * whitespace; CJK runs; \p{N}+.
+     */
     private static final List<SplitRule> DEEPSEEK_LLM_RULES = List.of(
-            NEWLINES,
-            new RegexSplitter("\\s?[\\x{41}-\\x{5A}\\x{61}-\\x{7A}\\x{B5}\\x{C0}-\\x{D6}\\x{D8}-\\x{F6}\\x{F8}-\\x{1BA}"
-                    + "\\x{1BC}-\\x{1BF}\\x{1C4}-\\x{293}\\x{295}-\\x{2AF}\\x{370}-\\x{373}\\x{376}\\x{377}\\x{37B}-\\x{37D}"
-                    + "\\x{37F}\\x{386}\\x{388}-\\x{38A}\\x{38C}\\x{38E}-\\x{3A1}\\x{3A3}-\\x{3F5}\\x{3F7}-\\x{481}"
-                    + "\\x{48A}-\\x{52F}\\x{531}-\\x{556}\\x{10A0}-\\x{10C5}\\x{13A0}-\\x{13F5}\\x{13F8}-\\x{13FD}"
-                    + "\\x{1C90}-\\x{1CBA}\\x{1CBD}-\\x{1CBF}\\x{1D00}-\\x{1D2B}\\x{1D6B}-\\x{1D77}\\x{1D79}-\\x{1D9A}"
-                    + "\\x{1E00}-\\x{1F15}\\x{1F18}-\\x{1F1D}\\x{1F20}-\\x{1F45}\\x{1F48}-\\x{1F4D}\\x{1F50}-\\x{1F57}"
-                    + "\\x{1F59}\\x{1F5B}\\x{1F5D}\\x{1F5F}-\\x{1F7D}\\x{1F80}-\\x{1FB4}\\x{1FB6}-\\x{1FBC}\\x{1FBE}"
-                    + "\\x{1FC2}-\\x{1FC4}\\x{1FC6}-\\x{1FCC}\\x{1FD0}-\\x{1FD3}\\x{1FD6}-\\x{1FDB}\\x{1FE0}-\\x{1FEC}"
-                    + "\\x{1FF2}-\\x{1FF4}\\x{1FF6}-\\x{1FFC}\\x{2102}\\x{2107}\\x{210A}-\\x{2113}\\x{2115}"
-                    + "\\x{2119}-\\x{211D}\\x{2124}\\x{2126}\\x{2128}\\x{212A}-\\x{212D}\\x{212F}-\\x{2134}\\x{2139}"
-                    + "\\x{213C}-\\x{213F}\\x{2145}-\\x{2149}\\x{214E}\\x{2183}\\x{2184}\\x{2C00}-\\x{2C7B}"
-                    + "\\x{2C7E}-\\x{2CE4}\\x{2CEB}-\\x{2CEE}\\x{2CF2}\\x{2CF3}\\x{A640}-\\x{A66D}\\x{A680}-\\x{A69B}"
-                    + "\\x{A722}-\\x{A76F}\\x{A771}-\\x{A787}\\x{A78B}-\\x{A78E}\\x{AB70}-\\x{ABBF}\\x{FB00}-\\x{FB06}"
-                    + "\\x{FB13}-\\x{FB17}\\x{FF21}-\\x{FF3A}\\x{FF41}-\\x{FF5A}\\x{10400}-\\x{1044F}\\x{104B0}-\\x{104D3}"
-                    + "\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}\\x{118A0}-\\x{118DF}"
-                    + "\\x{1E900}-\\x{1E943}]+", RAW),
-            new RegexSplitter("\\s?[\\x{21}-\\x{2F}\\x{3A}-\\x{7E}\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}"
-                    + "\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+", RAW),
-            new RegexSplitter("\\s+\\z", RAW),
-            CJK,
-            DIGIT_RUNS);
+            EACH_NEWLINE,
+            new ClassSplitter(SPACE_THEN_RUN, CodepointSet.ofRanges(
+                    0x41, 0x5A, 0x61, 0x7A, 0xB5, 0xB5, 0xC0, 0xD6, 0xD8, 0xF6, 0xF8, 0x1BA, 0x1BC, 0x1BF,
+                    0x1C4, 0x293, 0x295, 0x2AF, 0x370, 0x373, 0x376, 0x377, 0x37B, 0x37D, 0x37F, 0x37F,
+                    0x386, 0x386, 0x388, 0x38A, 0x38C, 0x38C, 0x38E, 0x3A1, 0x3A3, 0x3F5, 0x3F7, 0x481,
+                    0x48A, 0x52F, 0x531, 0x556, 0x10A0, 0x10C5, 0x13A0, 0x13F5, 0x13F8, 0x13FD,
+                    0x1C90, 0x1CBA, 0x1CBD, 0x1CBF, 0x1D00, 0x1D2B, 0x1D6B, 0x1D77, 0x1D79, 0x1D9A,
+                    0x1E00, 0x1F15, 0x1F18, 0x1F1D, 0x1F20, 0x1F45, 0x1F48, 0x1F4D, 0x1F50, 0x1F57,
+                    0x1F59, 0x1F59, 0x1F5B, 0x1F5B, 0x1F5D, 0x1F5D, 0x1F5F, 0x1F7D, 0x1F80, 0x1FB4,
+                    0x1FB6, 0x1FBC, 0x1FBE, 0x1FBE, 0x1FC2, 0x1FC4, 0x1FC6, 0x1FCC, 0x1FD0, 0x1FD3,
+                    0x1FD6, 0x1FDB, 0x1FE0, 0x1FEC, 0x1FF2, 0x1FF4, 0x1FF6, 0x1FFC, 0x2102, 0x2102,
+                    0x2107, 0x2107, 0x210A, 0x2113, 0x2115, 0x2115, 0x2119, 0x211D, 0x2124, 0x2124,
+                    0x2126, 0x2126, 0x2128, 0x2128, 0x212A, 0x212D, 0x212F, 0x2134, 0x2139, 0x2139,
+                    0x213C, 0x213F, 0x2145, 0x2149, 0x214E, 0x214E, 0x2183, 0x2184, 0x2C00, 0x2C7B,
+                    0x2C7E, 0x2CE4, 0x2CEB, 0x2CEE, 0x2CF2, 0x2CF3, 0xA640, 0xA66D, 0xA680, 0xA69B,
+                    0xA722, 0xA76F, 0xA771, 0xA787, 0xA78B, 0xA78E, 0xAB70, 0xABBF, 0xFB00, 0xFB06,
+                    0xFB13, 0xFB17, 0xFF21, 0xFF3A, 0xFF41, 0xFF5A, 0x10400, 0x1044F, 0x104B0, 0x104D3,
+                    0x104D8, 0x104FB, 0x10C80, 0x10CB2, 0x10CC0, 0x10CF2, 0x118A0, 0x118DF,
+                    0x1E900, 0x1E943)),
+            new ClassSplitter(SPACE_THEN_RUN, CodepointSet.ofRanges(
+                    0x21, 0x2F, 0x3A, 0x7E, 0x2018, 0x201F, 0x3000, 0x3002, 0xFF01, 0xFF0F, 0xFF1A, 0xFF5E)),
+            ClassSplitter.trailingSpace(),
+            CJK_RUNS,
+            new ClassSplitter(RUN, NUMBER));
+    /** DeepSeek Coder: newlines alone; \s?\p{L}+; \s?\p{P}+; CJK runs; single \p{N}. */
     private static final List<SplitRule> DEEPSEEK_CODER_RULES = List.of(
-            NEWLINES,
-            new RegexSplitter("\\s?[" + L + "]+", COLLAPSED),
-            new RegexSplitter("\\s?[" + P + "]+", COLLAPSED),
-            CJK,
-            EACH_DIGIT);
+            EACH_NEWLINE,
+            new ClassSplitter(SPACE_THEN_RUN, LETTER),
+            new ClassSplitter(SPACE_THEN_RUN, PUNCTUATION),
+            CJK_RUNS,
+            EACH_NUMBER);
 
     private static final Map<String, PreTokenizer> BY_NAME = new LinkedHashMap<>();
 

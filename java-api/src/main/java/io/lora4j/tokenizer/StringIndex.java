@@ -10,6 +10,8 @@ final class StringIndex {
     static final int ABSENT = -1;
 
     private final String[] keys;
+    /** Mixed hash of each key, compared before the key itself to skip most mismatching slots. */
+    private final int[] hashes;
     private final int[] values;
     private final int mask;
 
@@ -17,6 +19,7 @@ final class StringIndex {
     StringIndex(String[] keysInOrder) {
         int capacity = Integer.highestOneBit(Math.max(4, keysInOrder.length * 2 + 1)) * 2;
         keys = new String[capacity];
+        hashes = new int[capacity];
         values = new int[capacity];
         mask = capacity - 1;
         for (int i = 0; i < keysInOrder.length; i++) {
@@ -28,14 +31,16 @@ final class StringIndex {
     }
 
     private void insertIfAbsent(String key, int value) {
-        int slot = mix(key.hashCode()) & mask;
+        int hash = mix(key.hashCode());
+        int slot = hash & mask;
         while (keys[slot] != null) {
-            if (keys[slot].equals(key)) {
+            if (hashes[slot] == hash && keys[slot].equals(key)) {
                 return;
             }
             slot = (slot + 1) & mask;
         }
         keys[slot] = key;
+        hashes[slot] = hash;
         values[slot] = value;
     }
 
@@ -50,9 +55,10 @@ final class StringIndex {
             h = 31 * h + text.charAt(i);
         }
         int len = to - from;
-        for (int slot = mix(h) & mask; keys[slot] != null; slot = (slot + 1) & mask) {
+        int hash = mix(h);
+        for (int slot = hash & mask; keys[slot] != null; slot = (slot + 1) & mask) {
             String k = keys[slot];
-            if (k.length() == len && regionEquals(k, 0, text, from, len)) {
+            if (hashes[slot] == hash && k.length() == len && regionEquals(k, 0, text, from, len)) {
                 return values[slot];
             }
         }
@@ -71,9 +77,10 @@ final class StringIndex {
         }
         int aLen = aTo - aFrom;
         int bLen = bTo - bFrom;
-        for (int slot = mix(h) & mask; keys[slot] != null; slot = (slot + 1) & mask) {
+        int hash = mix(h);
+        for (int slot = hash & mask; keys[slot] != null; slot = (slot + 1) & mask) {
             String k = keys[slot];
-            if (k.length() == aLen + 1 + bLen && k.charAt(aLen) == ' '
+            if (hashes[slot] == hash && k.length() == aLen + 1 + bLen && k.charAt(aLen) == ' '
                     && regionEquals(k, 0, text, aFrom, aLen) && regionEquals(k, aLen + 1, text, bFrom, bLen)) {
                 return values[slot];
             }

@@ -4,17 +4,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A split rule that runs a regex over each chunk; every match and every gap between matches
- * becomes its own piece (llama.cpp's unicode_regex_split_stl).
+ * Test oracle: a split rule that runs a llama.cpp pre-tokenizer regex with java.util.regex, the
+ * way llama.cpp runs it with std::regex (unicode_regex_split_stl): every match and every gap
+ * between matches becomes its own piece, within each chunk.
  *
- * <p>llama.cpp evaluates these regexes with std::regex, which knows no Unicode classes, so it
- * matches them against a "collapsed" copy of the text in which every non-ASCII code point is
- * replaced by one stand-in character per class, and the regex's \p{N}, \p{L}, \p{P} become
- * classes of the stand-in plus the ASCII members. {@link Form#COLLAPSED} reproduces exactly that
- * (so a rule's patterns are written against the stand-ins, see {@link #N}, {@link #L},
+ * <p>std::regex knows no Unicode classes, so llama.cpp matches \p{..} regexes against a
+ * "collapsed" copy of the text in which every non-ASCII code point is replaced by one stand-in
+ * character per class, and the regex's \p{N}, \p{L}, \p{P} become classes of the stand-in plus
+ * the ASCII members. {@link Form#COLLAPSED} reproduces that (patterns use {@link #N}, {@link #L},
  * {@link #P}). {@link Form#RAW} matches the real code points, with non-ASCII whitespace replaced by
- * U+000B so that the ASCII-only {@code \s} still sees it. In both forms {@code \s} is ASCII-only,
- * as in std::regex.
+ * U+000B so that the ASCII-only {@code \s} still sees it. The production splitters are hand-written
+ * scanners; the tests compare them with this.
  */
 final class RegexSplitter implements SplitRule {
 
