@@ -1,6 +1,6 @@
 package io.lora4j.tokenizer;
 
-import java.util.Arrays;
+import java.util.function.IntConsumer;
 
 /**
  * The clean-up llama.cpp's detokenizer applies for vocabularies with clean_spaces (e.g. GPT-2),
@@ -16,8 +16,7 @@ import java.util.Arrays;
  */
 final class SpaceCleaner {
 
-    private byte[] out = new byte[64];
-    private int outLen;
+    private final IntConsumer out;
 
     // pass 1: a space is pending
     private boolean spacePending;
@@ -27,18 +26,19 @@ final class SpaceCleaner {
     private int contractionState;
     private int contractionLetter;
 
-    /** Feeds bytes; returns the bytes that are final (later input cannot change them). */
-    byte[] feed(byte[] bytes, int from, int to) {
-        outLen = 0;
+    /** @param out receives the cleaned bytes as soon as later input can no longer change them */
+    SpaceCleaner(IntConsumer out) {
+        this.out = out;
+    }
+
+    void feed(byte[] bytes, int from, int to) {
         for (int i = from; i < to; i++) {
             pass1(bytes[i]);
         }
-        return result();
     }
 
-    /** Ends the text: returns every byte still held back. */
-    byte[] finish() {
-        outLen = 0;
+    /** Ends the text: releases every byte still held back. */
+    void finish() {
         if (spacePending) {
             spacePending = false;
             pass2(' ');
@@ -60,7 +60,6 @@ final class SpaceCleaner {
             emit(contractionLetter);
         }
         contractionState = 0;
-        return result();
     }
 
     private void pass1(int b) {
@@ -162,13 +161,6 @@ final class SpaceCleaner {
     }
 
     private void emit(int b) {
-        if (outLen == out.length) {
-            out = Arrays.copyOf(out, outLen * 2);
-        }
-        out[outLen++] = (byte) b;
-    }
-
-    private byte[] result() {
-        return Arrays.copyOf(out, outLen);
+        out.accept(b & 0xFF);
     }
 }

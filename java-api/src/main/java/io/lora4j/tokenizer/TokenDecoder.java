@@ -24,7 +24,9 @@ public final class TokenDecoder {
     private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPLACE)
             .onUnmappableCharacter(CodingErrorAction.REPLACE);
-    private ByteBuffer pending = ByteBuffer.allocate(16);
+    /** Bytes not yet turned into text. */
+    private byte[] pending = new byte[64];
+    private int pendingLength;
     private boolean stripLeadingSpace;
     private boolean finished;
 
@@ -32,7 +34,7 @@ public final class TokenDecoder {
         this.vocab = vocab;
         this.pieces = pieces;
         this.renderSpecial = renderSpecial;
-        this.cleaner = vocab.cleanSpaces() ? new SpaceCleaner() : null;
+        this.cleaner = vocab.cleanSpaces() ? new SpaceCleaner(this::put) : null;
         // SentencePiece text starts with the space added before the first word; it is removed again.
         this.stripLeadingSpace = vocab.addSpacePrefix();
     }
@@ -44,6 +46,24 @@ public final class TokenDecoder {
      * @throws IllegalStateException    after {@link #finish()}
      */
     public String next(int id) {
+        append(id);
+        return drain(false);
+    }
+
+    /** Ends the stream and returns the text still held back; later calls return "". */
+    public String finish() {
+        if (finished) {
+            return "";
+        }
+        finished = true;
+        if (cleaner != null) {
+            cleaner.finish();
+        }
+        return drain(true);
+    }
+
+    /** Adds a token's bytes without producing text yet (batch decoding). */
+    void append(int id) {
         if (finished) {
             throw new IllegalStateException("decoder already finished");
         }
@@ -52,40 +72,40 @@ public final class TokenDecoder {
         }
         boolean hidden = !renderSpecial
                 && (vocab.attrs(id) & (Vocabulary.ATTR_CONTROL | Vocabulary.ATTR_UNKNOWN)) != 0;
-        byte[] piece = hidden ? new byte[0] : pieces[id];
-        int from = stripLeadingSpace && piece.length > 0 && piece[0] == ' ' ? 1 : 0;
+        byte[] piece = pieces[id];
+        int length = hidden ? 0 : piece.length;
+        int from = stripLeadingSpace && length > 0 && piece[0] == ' ' ? 1 : 0;
         stripLeadingSpace = false;
-        byte[] ready = cleaner == null ? Arrays.copyOfRange(piece, from, piece.length)
-                : cleaner.feed(piece, from, piece.length);
-        return decode(ready, false);
+        if (cleaner != null) {
+            cleaner.feed(piece, from, length);
+        } else {
+            for (int i = from; i < length; i++) {
+                put(piece[i]);
+            }
+        }
     }
 
-    /** Ends the stream and returns the text still held back. */
-    public String finish() {
-        if (finished) {
+    private void put(int b) {
+        if (pendingLength == pending.length) {
+            pending = Arrays.copyOf(pending, pendingLength * 2);
+        }
+        pending[pendingLength++] = (byte) b;
+    }
+
+    /** Decodes the complete characters of the pending bytes (all of them at the end of input). */
+    private String drain(boolean endOfInput) {
+        if (pendingLength == 0) {
             return "";
         }
-        finished = true;
-        byte[] rest = cleaner == null ? new byte[0] : cleaner.finish();
-        return decode(rest, true);
-    }
-
-    private String decode(byte[] bytes, boolean endOfInput) {
-        if (pending.remaining() < bytes.length) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.max(pending.capacity() * 2, pending.position() + bytes.length));
-            pending.flip();
-            bigger.put(pending);
-            pending = bigger;
-        }
-        pending.put(bytes);
-        pending.flip();
+        ByteBuffer in = ByteBuffer.wrap(pending, 0, pendingLength);
         // A UTF-8 byte never decodes to more than one char, except a 4-byte sequence (two chars).
-        CharBuffer chars = CharBuffer.allocate(pending.remaining() + 1);
-        utf8.decode(pending, chars, endOfInput);
+        CharBuffer out = CharBuffer.allocate(pendingLength + 1);
+        utf8.decode(in, out, endOfInput);
         if (endOfInput) {
-            utf8.flush(chars);
+            utf8.flush(out);
         }
-        pending.compact();
-        return chars.flip().toString();
+        pendingLength = in.remaining();
+        System.arraycopy(pending, in.position(), pending, 0, pendingLength);
+        return out.flip().toString();
     }
 }

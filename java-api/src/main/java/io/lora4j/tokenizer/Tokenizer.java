@@ -89,11 +89,10 @@ public final class Tokenizer {
      */
     public String decode(int[] ids, boolean renderSpecial) {
         TokenDecoder decoder = newDecoder(renderSpecial);
-        StringBuilder text = new StringBuilder();
         for (int id : ids) {
-            text.append(decoder.next(id));
+            decoder.append(id);
         }
-        return text.append(decoder.finish()).toString();
+        return decoder.finish();
     }
 
     /** A streaming decoder; see {@link TokenDecoder}. */

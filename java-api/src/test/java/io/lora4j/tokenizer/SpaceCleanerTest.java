@@ -45,15 +45,15 @@ class SpaceCleanerTest {
     }
 
     private static String streamed(byte[] text, Random random) {
-        SpaceCleaner cleaner = new SpaceCleaner();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SpaceCleaner cleaner = new SpaceCleaner(out::write);
         int at = 0;
         while (at < text.length) {
             int next = at + 1 + random.nextInt(text.length - at);
-            out.writeBytes(cleaner.feed(text, at, next));
+            cleaner.feed(text, at, next);
             at = next;
         }
-        out.writeBytes(cleaner.finish());
+        cleaner.finish();
         return out.toString(StandardCharsets.US_ASCII);
     }
 
