@@ -34,10 +34,6 @@ final class IntList {
         return size;
     }
 
-    void clear() {
-        size = 0;
-    }
-
     int[] toArray() {
         return Arrays.copyOf(values, size);
     }

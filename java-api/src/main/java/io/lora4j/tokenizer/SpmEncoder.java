@@ -56,7 +56,7 @@ final class SpmEncoder {
                 continue;
             }
             int id = index.get(text, start[left], start[left] + len[left] + len[right]);
-            if (id == StringIndex.ABSENT || key(vocab.rawScore(id), left) != entry) {
+            if (id == StringIndex.ABSENT || key(vocab.score(id), left) != entry) {
                 continue;
             }
             len[left] += len[right];
@@ -86,7 +86,7 @@ final class SpmEncoder {
     private void offer(LongMinHeap queue, String text, int[] start, int[] len, int left, int right) {
         int id = index.get(text, start[left], start[left] + len[left] + len[right]);
         if (id != StringIndex.ABSENT) {
-            queue.push(key(vocab.rawScore(id), left));
+            queue.push(key(vocab.score(id), left));
         }
     }
 

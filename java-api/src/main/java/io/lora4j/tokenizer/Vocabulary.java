@@ -132,15 +132,16 @@ public final class Vocabulary {
                 throw new IllegalArgumentException("missing GGUF key " + KEY_MERGES + " (required for gpt2 tokenizers)");
             }
             mergeIndex = new StringIndex(merges.toArray(new String[0]));
-            addSpacePrefix = false;
             defaultAddBos = preTokenizer.addBos();
         } else {
             preTokenizer = null;
             mergeIndex = null;
-            Boolean prefix = meta.bool(KEY_ADD_SPACE_PREFIX);
-            addSpacePrefix = prefix == null || prefix;
             defaultAddBos = true;
         }
+        // SPM prefixes a space to the text (and decoding strips it); the key may say otherwise.
+        // For BPE the key only makes decoding strip the first leading space, as in llama.cpp.
+        Boolean prefix = meta.bool(KEY_ADD_SPACE_PREFIX);
+        addSpacePrefix = prefix != null ? prefix : model == Model.SPM;
 
         roleIds = readRoleIds(meta, n);
         Boolean bos = meta.bool(KEY_ADD_BOS);
@@ -442,10 +443,6 @@ public final class Vocabulary {
 
     StringIndex mergeIndex() {
         return mergeIndex;
-    }
-
-    float rawScore(int id) {
-        return scores[id];
     }
 
     boolean addSpacePrefix() {

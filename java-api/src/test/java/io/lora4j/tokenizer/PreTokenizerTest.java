@@ -92,6 +92,28 @@ class PreTokenizerTest {
         0xFF01, 0xFF21, 0xFF41, 0xFF10, 0x2018, 0x201D, 0x3001, 0x3002, 0x2014, 0x2026, 0xA9, 0x20AC, 0xAD, 0x1, 0x7F,
         0xE000, 0x378, 0x1F600, 0x1F999, 0x10400, 0x1E900, 0x20000, 0x1D7CE, 0x200D, 0xFE0F};
 
+    /** Hand-picked hard cases, checked for every name against its regexes. */
+    private static final List<String> TRICKY = List.of(
+            "I'm you're we've they'll he'd it's don't CAN'T O'NEIL' 'twas ''s",
+            "1 22 333 4444 55555 666666 7 x1y22z333 3.14159 1,000,000 \u0661\u0662\u0663 \u00B2\u00B3",
+            "\u4F60\u597D\uFF0C\u4E16\u754C\uFF01 \uD55C\uAD6D\uC5B4 \u65E5\u672C\u8A9E\u3067\u3059\u3002",
+            "\uD83D\uDE00 \uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67 \u2764\uFE0F x\uD83D\uDE80y",
+            "a  b   c    d\t\te \u00A0f\u3000g  ", "line1\nline2\r\nline3\n\n\n  \n \tend\n",
+            "(a+b)*c=d; x->y || z && !w ... ?! \u2014 \u2026 \u00AB\u00BB \u201Cq\u201D `code` ~tilde~",
+            "caf\u00E9 nai\u0308ve \u0395\u03BB\u03BB\u03B7\u03BD\u03B9\u03BA\u03AC \u041F\u0440\u0438\u0432\u0435\u0442 \u212Aelvin",
+            "   leading and trailing   ", "\n", " ", "");
+
+    @ParameterizedTest
+    @MethodSource("names")
+    void matchesLlamaCppRegexesOnTrickyText(String name) {
+        List<SplitRule> oracle = ORACLES.get(FAMILY.get(name));
+        PreTokenizer pre = PreTokenizer.forName(name);
+        for (String text : TRICKY) {
+            assertEquals(split(oracle, text), words(text, pre.split(cps(text))),
+                    () -> name + " on " + LlamaCppVectorsTest.describe(text));
+        }
+    }
+
     private static RegexSplitter c(String regex) {
         return new RegexSplitter(regex, COLLAPSED);
     }
