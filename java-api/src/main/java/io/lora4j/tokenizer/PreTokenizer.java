@@ -34,10 +34,10 @@ record PreTokenizer(String name, List<SplitRule> rules, boolean cleanSpaces, boo
     private static final SplitRule EACH_NUMBER = new ClassSplitter(EACH, NUMBER);
     private static final SplitRule ASCII_DIGIT_TRIPLES = new ClassSplitter(TRIPLE, ASCII_DIGIT);
     private static final SplitRule EACH_NEWLINE = new ClassSplitter(EACH, cp -> cp == '\r' || cp == '\n');
-    /** [一-龥ࠀ-一가-퟿]+ of the DeepSeek pre-tokenizers. */
+    /** [一-龥ࠀ-一가-퟿]+ of the DeepSeek pre-tokenizers: U+0800..U+9FA5 and U+AC00..U+D7FF. */
     private static final SplitRule CJK_RUNS = new ClassSplitter(RUN, CodepointSet.ofRanges(0x800, 0x9FA5, 0xAC00, 0xD7FF));
 
-    /** [\p{P}\$\+<=>\^~\|]+, \p{L}+ twice, \p{N}+, [0-9]{3}. */
+    /** [\p{P}\$\+<=>\^~\|]+, the GPT-2 regex, \p{N}+, [0-9][0-9][0-9]. */
     private static final List<SplitRule> DEFAULT_RULES = List.of(
             new ClassSplitter(RUN, PUNCTUATION.or(cp -> "$+<=>^~|".indexOf(cp) >= 0)), GPT2,
             new ClassSplitter(RUN, NUMBER), ASCII_DIGIT_TRIPLES);
