@@ -2,7 +2,13 @@ package io.lora4j;
 
 import io.lora4j.engine.HandleGuard;
 import io.lora4j.engine.Native;
+import io.lora4j.generate.Generation;
+import io.lora4j.generate.Generator;
+import io.lora4j.generate.InferenceContext;
+import io.lora4j.generate.Sampling;
+import io.lora4j.generate.TokenListener;
 import io.lora4j.gguf.GgufReader;
+import io.lora4j.tokenizer.Tokenizer;
 import io.lora4j.internal.lora4j_h;
 import io.lora4j.internal.lora4j_hparams;
 import io.lora4j.internal.lora4j_model_params;
@@ -29,8 +35,10 @@ public final class Model implements AutoCloseable {
     private final Hparams hparams;
     private final Map<String, Object> metadata;
     private final List<TensorInfo> tensors;
+    private final int threads;
+    private volatile Tokenizer tokenizer;
 
-    private Model(Path path, MemorySegment handle) {
+    private Model(Path path, MemorySegment handle, int threads) {
         this.path = path;
         this.handle = handle;
         this.guard = new HandleGuard("model " + path);
@@ -38,6 +46,7 @@ public final class Model implements AutoCloseable {
         MemorySegment gguf = lora4j_h.lora4j_model_gguf(handle);
         this.metadata = GgufReader.metadata(gguf);
         this.tensors = GgufReader.tensors(gguf);
+        this.threads = threads;
     }
 
     public static Model load(Path path) {
@@ -58,7 +67,7 @@ public final class Model implements AutoCloseable {
                     "loading model");
             MemorySegment handle = out.get(ValueLayout.ADDRESS, 0);
             try {
-                return new Model(path, handle);
+                return new Model(path, handle, options.threads());
             } catch (RuntimeException e) {
                 lora4j_h.lora4j_model_free(handle);
                 throw e;
@@ -129,6 +138,53 @@ public final class Model implements AutoCloseable {
     /** The tokenizer kind from {@code tokenizer.ggml.model} ("llama" = SentencePiece, "gpt2" = BPE). */
     public String tokenizerKind() {
         return String.valueOf(metadata().getOrDefault("tokenizer.ggml.model", "none"));
+    }
+
+    /** The tokenizer described by the file's {@code tokenizer.ggml.*} metadata (built on first use). */
+    public Tokenizer tokenizer() {
+        Tokenizer t = tokenizer;
+        if (t == null) {
+            synchronized (this) {
+                t = tokenizer;
+                if (t == null) tokenizer = t = Tokenizer.fromMetadata(metadata());
+            }
+        }
+        return t;
+    }
+
+    /** Threads for this model's contexts (0 = all cores), from the load options. */
+    public int threads() {
+        return threads;
+    }
+
+    /** Generates a completion of {@code prompt} (BOS added as the vocabulary asks). */
+    public Generation generate(String prompt, Sampling sampling) {
+        return generate(prompt, sampling, null);
+    }
+
+    /** Generates a completion, streaming each token to {@code listener}. */
+    public Generation generate(String prompt, Sampling sampling, TokenListener listener) {
+        int[] ids = tokenizer().encode(prompt, true, true);
+        return generate(ids, sampling, listener);
+    }
+
+    /** Generates a completion of a tokenized prompt. */
+    public Generation generate(int[] prompt, Sampling sampling, TokenListener listener) {
+        int n = contextFor(prompt.length, sampling.maxTokens());
+        try (InferenceContext ctx = new InferenceContext(this, n, 1, threads, false)) {
+            return new Generator(ctx, tokenizer()).generate(prompt, sampling, listener);
+        }
+    }
+
+    /** Context positions for a prompt plus completion, capped at the training context. */
+    private int contextFor(int promptTokens, int maxTokens) {
+        int train = hparams().contextLength();
+        long want = (long) promptTokens + maxTokens;
+        if (promptTokens >= train) {
+            throw new IllegalArgumentException("prompt of " + promptTokens + " tokens does not fit the model's context of "
+                    + train + " tokens");
+        }
+        return (int) Math.min(train, Math.max(want, promptTokens + 1L));
     }
 
     /** Sorted copy of the metadata keys that are not large arrays, for display. */

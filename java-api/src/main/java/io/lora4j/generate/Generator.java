@@ -53,7 +53,7 @@ public final class Generator {
         try {
             for (int s = 0; s < n; s++) {
                 Sampling own = sampling.seed() >= 0 ? sampling.toBuilder().seed(sampling.seed() + s).build() : sampling;
-                SequenceState st = new SequenceState(s, new Sampler(own, ctx.vocabSize()), tokenizer.decoder(),
+                SequenceState st = new SequenceState(s, new Sampler(own, ctx.vocabSize()), tokenizer.newDecoder(false),
                         sampling.stop());
                 for (int id : prompt) st.sampler.accept(id);
                 states.add(st);
@@ -135,7 +135,7 @@ public final class Generator {
 
         /** Adds a token's text; returns the text that can be released (no partial stop string). */
         String append(int id) {
-            text.append(decoder.push(id));
+            text.append(decoder.next(id));
             for (String stop : stops) {
                 int at = text.indexOf(stop, Math.max(0, released - stop.length() + 1));
                 if (at >= 0) {
@@ -172,7 +172,7 @@ public final class Generator {
             if (finish != null) return;
             finish = reason;
             if (reason != FinishReason.STOP) {
-                text.append(decoder.flush());
+                text.append(decoder.finish());
             }
         }
 
