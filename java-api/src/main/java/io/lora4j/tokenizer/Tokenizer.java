@@ -100,6 +100,18 @@ public final class Tokenizer {
         return new TokenDecoder(vocab, pieces, renderSpecial);
     }
 
+    /**
+     * The text one token stands for on its own, as llama.cpp's {@code llama_token_to_piece} (▁ as
+     * a space, byte tokens as their byte); a piece that is part of a multi-byte character decodes
+     * to U+FFFD.
+     */
+    public String piece(int id) {
+        if (id < 0 || id >= pieces.length) {
+            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + pieces.length);
+        }
+        return new String(pieces[id], java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** The token's text as stored in the vocabulary. */
     public String tokenText(int id) {
         return vocab.tokenText(id);
