@@ -335,7 +335,7 @@ LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char
 typedef struct lora4j_context lora4j_context;
 
 typedef struct lora4j_context_params {
-    int32_t n_ctx;      /* positions per sequence; <= 0: the model's training context */
+    int32_t n_ctx;      /* positions per sequence; <= 0: the training context, at most 4096 */
     int32_t n_seq_max;  /* sequences with their own cache, ids 0..n_seq_max-1 */
     int32_t n_batch;    /* tokens per forward chunk; longer calls are split into chunks */
     int32_t n_threads;  /* <= 0: all cores */

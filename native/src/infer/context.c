@@ -10,6 +10,9 @@
 #define MAX_SEQ (1 << 16)
 #define MAX_CTX (1 << 24)
 #define MAX_THREADS 1024
+/* n_ctx <= 0 means the training context, capped so a long-context model's default cache stays
+ * a few GB at most. */
+#define DEFAULT_CTX_CAP 4096
 /* Output-head chunk: about this many logits at once (at least 8 rows). */
 #define HEAD_CHUNK_FLOATS (1 << 22)
 
@@ -38,7 +41,7 @@ static void plan(arena_plan *a, void **ptr, size_t count, size_t elem) {
 
 static int32_t check_params(const lora4j_model *m, lora4j_context_params *p) {
     const lora4j_hparams *hp = &m->hp;
-    if (p->n_ctx <= 0) p->n_ctx = hp->n_ctx_train;
+    if (p->n_ctx <= 0) p->n_ctx = hp->n_ctx_train < DEFAULT_CTX_CAP ? hp->n_ctx_train : DEFAULT_CTX_CAP;
     if (p->n_ctx > MAX_CTX) {
         return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "context_new: n_ctx %d exceeds %d", p->n_ctx, MAX_CTX);
     }

@@ -343,6 +343,8 @@ int32_t l4_hparams_read(const lora4j_gguf *g, int vocab_only, lora4j_hparams *hp
                        arch);
     }
     hp->rms_eps = (float)v;
+    hp->rope_scale_factor = 1;
+    if (!req) return LORA4J_OK; /* RoPE scaling only matters to a forward pass */
     if ((st = read_rope_scaling(g, arch, hp))) return st;
-    return req ? validate(hp, arch) : LORA4J_OK;
+    return validate(hp, arch);
 }
