@@ -25,7 +25,16 @@ static void attention_task(void *arg, int ith, int nth) {
     }
 }
 
+/* Below this many key-dimension products a thread hand-off costs more than it saves. */
+#define ATTENTION_PARALLEL_MIN 32768
+
 void l4_attention(const l4_attn_args *a) {
-    if (a->n_threads < 2 || a->n * a->n_head < 2) attention_task((void *)a, 0, 1);
-    else l4_parallel(attention_task, (void *)a, a->n_threads);
+    int64_t work = 0;
+    for (int64_t i = 0; i < a->n; i++) work += (int64_t)a->pos[i] + 1;
+    work *= (int64_t)a->n_head * a->head_dim;
+    if (a->n_threads < 2 || a->n * a->n_head < 2 || work < ATTENTION_PARALLEL_MIN) {
+        attention_task((void *)a, 0, 1);
+    } else {
+        l4_parallel(attention_task, (void *)a, a->n_threads);
+    }
 }
