@@ -271,7 +271,8 @@ static int32_t validate(const lora4j_hparams *hp, const char *arch) {
     return LORA4J_OK;
 }
 
-int32_t l4_arch_from_name(const char *name) {
+/* lora4j_arch of general.architecture's value (LORA4J_ARCH_OTHER when unknown). */
+static int32_t arch_from_name(const char *name) {
     if (strcmp(name, "llama") == 0) return LORA4J_ARCH_LLAMA;
     if (strcmp(name, "qwen2") == 0) return LORA4J_ARCH_QWEN2;
     return LORA4J_ARCH_OTHER;
@@ -286,7 +287,7 @@ int32_t l4_hparams_read(const lora4j_gguf *g, int vocab_only, lora4j_hparams *hp
     if (strlen(arch) > 64) {
         return l4_fail(LORA4J_ERR_FORMAT, "'general.architecture' is longer than 64 bytes");
     }
-    hp->arch = l4_arch_from_name(arch);
+    hp->arch = arch_from_name(arch);
     if (hp->arch == LORA4J_ARCH_OTHER && !vocab_only) {
         return l4_fail(LORA4J_ERR_UNSUPPORTED,
                        "unsupported architecture '%s' (supported: llama, qwen2)", arch);

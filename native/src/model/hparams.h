@@ -9,9 +9,6 @@
 #define L4_MAX_DIM (1 << 20)
 #define L4_MAX_LAYERS 4096
 
-/* lora4j_arch of general.architecture's value (LORA4J_ARCH_OTHER when unknown). */
-int32_t l4_arch_from_name(const char *name);
-
 /* Fill hp from g's metadata. vocab_only: the architecture may be unknown and only the vocabulary
  * size is required; otherwise every key a forward pass needs must be present and consistent.
  * tied_output / has_qkv_bias and rope_freqs-driven llama3 scaling are set by the loader. */
