@@ -170,7 +170,8 @@ LORA4J_API const char *lora4j_gguf_key(const lora4j_gguf *gguf, int64_t i);
 /* Value type of entry i (lora4j_gguf_type), -1 if out of range. */
 LORA4J_API int32_t lora4j_gguf_kv_type(const lora4j_gguf *gguf, int64_t i);
 /* Scalar value of entry i (any numeric or BOOL type) in native byte order, widened:
- * integers and bools into *out_i64 / floats into *out_f64 (either pointer may be NULL). */
+ * integers and bools into *out_i64 / floats into *out_f64 (either pointer may be NULL; the
+ * other one is left untouched). A UINT64 above INT64_MAX arrives as its bit pattern. */
 LORA4J_API lora4j_status_t lora4j_gguf_get_scalar(const lora4j_gguf *gguf, int64_t i,
                                                   int64_t *out_i64, double *out_f64);
 /* STRING entry i: pointer to its bytes (NUL-terminated copy) and byte length. */
@@ -179,7 +180,8 @@ LORA4J_API lora4j_status_t lora4j_gguf_get_string(const lora4j_gguf *gguf, int64
 /* ARRAY entry i: element type and count. */
 LORA4J_API lora4j_status_t lora4j_gguf_get_array_info(const lora4j_gguf *gguf, int64_t i,
                                                       int32_t *out_elem_type, uint64_t *out_n);
-/* ARRAY of a numeric/BOOL type: pointer to the packed elements (native byte order). */
+/* ARRAY of a numeric/BOOL type: pointer to the packed elements (native byte order, aligned to
+ * the element size; BOOL elements are bytes 0/1; never NULL, even for an empty array). */
 LORA4J_API lora4j_status_t lora4j_gguf_get_array_data(const lora4j_gguf *gguf, int64_t i,
                                                       const void **out_data);
 /* ARRAY of STRING: element j (NUL-terminated copy) and byte length. */
@@ -219,7 +221,7 @@ LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string(lora4j_gguf_writer *w, 
 LORA4J_API lora4j_status_t lora4j_gguf_writer_set_array(lora4j_gguf_writer *w, const char *key,
                                                         int32_t elem_type, const void *data,
                                                         uint64_t n);
-/* Array of n strings; lens[j] is the byte length of strs[j]. */
+/* Array of n strings; lens[j] is the byte length of strs[j] (lens NULL: NUL-terminated). */
 LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string_array(lora4j_gguf_writer *w,
                                                                const char *key,
                                                                const char *const *strs,
@@ -227,8 +229,10 @@ LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string_array(lora4j_gguf_write
 /* Copy metadata entry i of an open file (any type). */
 LORA4J_API lora4j_status_t lora4j_gguf_writer_copy_kv(lora4j_gguf_writer *w,
                                                       const lora4j_gguf *src, int64_t i);
+/* LORA4J_ERR_NOT_FOUND if the key is not set. */
 LORA4J_API lora4j_status_t lora4j_gguf_writer_remove_key(lora4j_gguf_writer *w, const char *key);
-/* Add a tensor; data (row_bytes(type, ne[0]) * ne[1]*ne[2]*ne[3] bytes) is copied. */
+/* Add a tensor; data (row_bytes(type, ne[0]) * ne[1]*ne[2]*ne[3] bytes) is copied. The name
+ * (1..63 bytes) must be unique; n_dims (1..4) is written as given. */
 LORA4J_API lora4j_status_t lora4j_gguf_writer_add_tensor(lora4j_gguf_writer *w, const char *name,
                                                          int32_t type, int32_t n_dims,
                                                          const int64_t *ne, const void *data,

@@ -16,38 +16,39 @@
 
 static int g_checks, g_failures;
 
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        g_checks++;                                                                   \
-        if (!(cond)) {                                                                \
-            g_failures++;                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
-        }                                                                             \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        g_checks++;                                                                                \
+        if (!(cond)) {                                                                             \
+            g_failures++;                                                                          \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
 /* expr must return LORA4J_OK. */
-#define CHECK_OK(expr)                                                                        \
-    do {                                                                                      \
-        g_checks++;                                                                           \
-        lora4j_status_t st_ = (expr);                                                         \
-        if (st_ != LORA4J_OK) {                                                               \
-            g_failures++;                                                                     \
-            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr, st_,    \
-                    lora4j_last_error());                                                     \
-        }                                                                                     \
+#define CHECK_OK(expr)                                                                             \
+    do {                                                                                           \
+        g_checks++;                                                                                \
+        lora4j_status_t st_ = (expr);                                                              \
+        if (st_ != LORA4J_OK) {                                                                    \
+            g_failures++;                                                                          \
+            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #expr, st_,         \
+                    lora4j_last_error());                                                          \
+        }                                                                                          \
     } while (0)
 
 /* expr must fail with `status` and a message containing `needle`. */
-#define CHECK_FAIL(expr, status, needle) check_fail_((expr), (status), (needle), #expr, __FILE__, __LINE__)
+#define CHECK_FAIL(expr, status, needle)                                                           \
+    check_fail_((expr), (status), (needle), #expr, __FILE__, __LINE__)
 
-static inline void check_fail_(lora4j_status_t st, lora4j_status_t want, const char *needle, const char *expr,
-                        const char *file, int line) {
+static inline void check_fail_(lora4j_status_t st, lora4j_status_t want, const char *needle,
+                               const char *expr, const char *file, int line) {
     g_checks++;
     const char *msg = lora4j_last_error();
     if (st != want || !strstr(msg, needle)) {
         g_failures++;
-        fprintf(stderr, "%s:%d: %s returned %d (want %d), message \"%s\" (want \"%s\")\n", file, line,
-                expr, st, want, msg, needle);
+        fprintf(stderr, "%s:%d: %s returned %d (want %d), message \"%s\" (want \"%s\")\n", file,
+                line, expr, st, want, msg, needle);
     }
 }
 
@@ -99,7 +100,9 @@ static inline void gb_bytes(gbuf *b, const void *src, size_t n) {
     b->n += n;
 }
 static inline void gb_u8(gbuf *b, uint8_t v) { gb_bytes(b, &v, 1); }
-static inline void gb_u32(gbuf *b, uint32_t v) { gb_bytes(b, &v, 4); } /* tests run on little-endian x86 */
+static inline void gb_u32(gbuf *b, uint32_t v) {
+    gb_bytes(b, &v, 4);
+} /* tests run on little-endian x86 */
 static inline void gb_u64(gbuf *b, uint64_t v) { gb_bytes(b, &v, 8); }
 static inline void gb_str(gbuf *b, const char *s) {
     gb_u64(b, strlen(s));
@@ -115,8 +118,8 @@ static inline void gb_header(gbuf *b, uint32_t version, uint64_t n_tensors, uint
     gb_u64(b, n_kv);
 }
 /* A tensor info: name, n_dims, ne[0..n_dims), type, offset. */
-static inline void gb_tensor(gbuf *b, const char *name, uint32_t n_dims, const int64_t *ne, uint32_t type,
-                      uint64_t offset) {
+static inline void gb_tensor(gbuf *b, const char *name, uint32_t n_dims, const int64_t *ne,
+                             uint32_t type, uint64_t offset) {
     gb_str(b, name);
     gb_u32(b, n_dims);
     for (uint32_t d = 0; d < n_dims; d++) gb_u64(b, (uint64_t)ne[d]);

@@ -27,7 +27,8 @@ static const uint64_t v_u64 = UINT64_MAX;
 static const int64_t v_i64 = INT64_MIN;
 static const double v_f64 = 3.141592653589793;
 
-static const char *k_unicode = "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e";
+static const char *k_unicode =
+    "h\xc3\xa9llo w\xc3\xb6rld \xe2\x9c\x93 \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e";
 
 static void fill_values(lora4j_gguf_writer *w) {
     CHECK_OK(lora4j_gguf_writer_set_scalar(w, "t.u8", LORA4J_GGUF_UINT8, &v_u8));
@@ -92,8 +93,8 @@ static void check_scalar_f(const lora4j_gguf *g, const char *key, int32_t type, 
     CHECK(memcmp(&v, &want, sizeof v) == 0); /* bitwise: -0.0 must stay -0.0 */
 }
 
-static void check_array(const lora4j_gguf *g, const char *key, int32_t type, const void *want, uint64_t n,
-                        size_t elem) {
+static void check_array(const lora4j_gguf *g, const char *key, int32_t type, const void *want,
+                        uint64_t n, size_t elem) {
     int64_t i = lora4j_gguf_find_key(g, key);
     int32_t t = -1;
     uint64_t got_n = 99;
@@ -168,8 +169,10 @@ static void check_values(const lora4j_gguf *g) {
             CHECK_OK(lora4j_gguf_get_array_string(g, i, j, &s, &len));
             CHECK(len == strlen(want[j]) && strcmp(s, want[j]) == 0);
         }
-        CHECK_FAIL(lora4j_gguf_get_array_string(g, i, 4, &s, &len), LORA4J_ERR_INVALID_ARGUMENT, "element 4 out of range");
-        CHECK_FAIL(lora4j_gguf_get_array_data(g, i, NULL), LORA4J_ERR_INVALID_ARGUMENT, "is an ARRAY of STRING");
+        CHECK_FAIL(lora4j_gguf_get_array_string(g, i, 4, &s, &len), LORA4J_ERR_INVALID_ARGUMENT,
+                   "element 4 out of range");
+        CHECK_FAIL(lora4j_gguf_get_array_data(g, i, NULL), LORA4J_ERR_INVALID_ARGUMENT,
+                   "is an ARRAY of STRING");
     }
     int64_t e = lora4j_gguf_find_key(g, "a.str_empty");
     int32_t t;
@@ -179,14 +182,18 @@ static void check_values(const lora4j_gguf *g) {
 
     /* wrong-type and out-of-range accessors are errors, not crashes */
     int64_t u32 = lora4j_gguf_find_key(g, "t.u32");
-    CHECK_FAIL(lora4j_gguf_get_string(g, u32, &s, &len), LORA4J_ERR_INVALID_ARGUMENT, "'t.u32' is UINT32, not a STRING");
-    CHECK_FAIL(lora4j_gguf_get_array_info(g, u32, &t, &n), LORA4J_ERR_INVALID_ARGUMENT, "not an ARRAY");
-    CHECK_FAIL(lora4j_gguf_get_scalar(g, lora4j_gguf_find_key(g, "a.u8"), NULL, NULL), LORA4J_ERR_INVALID_ARGUMENT,
-               "is an ARRAY of UINT8");
-    CHECK_FAIL(lora4j_gguf_get_scalar(g, lora4j_gguf_find_key(g, "s.empty"), NULL, NULL), LORA4J_ERR_INVALID_ARGUMENT,
-               "is STRING");
-    CHECK_FAIL(lora4j_gguf_get_scalar(g, 29, NULL, NULL), LORA4J_ERR_INVALID_ARGUMENT, "kv index 29 out of range");
-    CHECK_FAIL(lora4j_gguf_get_scalar(NULL, 0, NULL, NULL), LORA4J_ERR_INVALID_ARGUMENT, "gguf is NULL");
+    CHECK_FAIL(lora4j_gguf_get_string(g, u32, &s, &len), LORA4J_ERR_INVALID_ARGUMENT,
+               "'t.u32' is UINT32, not a STRING");
+    CHECK_FAIL(lora4j_gguf_get_array_info(g, u32, &t, &n), LORA4J_ERR_INVALID_ARGUMENT,
+               "not an ARRAY");
+    CHECK_FAIL(lora4j_gguf_get_scalar(g, lora4j_gguf_find_key(g, "a.u8"), NULL, NULL),
+               LORA4J_ERR_INVALID_ARGUMENT, "is an ARRAY of UINT8");
+    CHECK_FAIL(lora4j_gguf_get_scalar(g, lora4j_gguf_find_key(g, "s.empty"), NULL, NULL),
+               LORA4J_ERR_INVALID_ARGUMENT, "is STRING");
+    CHECK_FAIL(lora4j_gguf_get_scalar(g, 29, NULL, NULL), LORA4J_ERR_INVALID_ARGUMENT,
+               "kv index 29 out of range");
+    CHECK_FAIL(lora4j_gguf_get_scalar(NULL, 0, NULL, NULL), LORA4J_ERR_INVALID_ARGUMENT,
+               "gguf is NULL");
     CHECK(lora4j_gguf_find_key(g, "no.such.key") == -1);
     CHECK(lora4j_gguf_find_key(g, NULL) == -1 && lora4j_gguf_find_key(NULL, "t.u8") == -1);
     CHECK(lora4j_gguf_n_tensors(g) == 0);
@@ -206,11 +213,13 @@ static void test_values(void) {
     /* copy_kv of every entry into a fresh writer reproduces the file byte for byte */
     lora4j_gguf_writer *w2 = NULL;
     CHECK_OK(lora4j_gguf_writer_new(&w2));
-    for (int64_t i = 0; g && i < lora4j_gguf_n_kv(g); i++) CHECK_OK(lora4j_gguf_writer_copy_kv(w2, g, i));
+    for (int64_t i = 0; g && i < lora4j_gguf_n_kv(g); i++)
+        CHECK_OK(lora4j_gguf_writer_copy_kv(w2, g, i));
     CHECK_FAIL(lora4j_gguf_writer_copy_kv(w2, g, 29), LORA4J_ERR_INVALID_ARGUMENT, "out of range");
     CHECK_OK(lora4j_gguf_writer_write(w2, tmp_path("values_copy.gguf")));
     size_t n1 = 0, n2 = 0;
-    uint8_t *b1 = read_all(tmp_path("values.gguf"), &n1), *b2 = read_all(tmp_path("values_copy.gguf"), &n2);
+    uint8_t *b1 = read_all(tmp_path("values.gguf"), &n1),
+            *b2 = read_all(tmp_path("values_copy.gguf"), &n2);
     CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
     free(b1);
     free(b2);
@@ -234,7 +243,8 @@ static void test_replace_and_remove(void) {
     write_and_open(w, "replace.gguf", &g);
     if (g) {
         CHECK(lora4j_gguf_n_kv(g) == 2);
-        CHECK(strcmp(lora4j_gguf_key(g, 0), "k.a") == 0 && strcmp(lora4j_gguf_key(g, 1), "k.c") == 0);
+        CHECK(strcmp(lora4j_gguf_key(g, 0), "k.a") == 0 &&
+              strcmp(lora4j_gguf_key(g, 1), "k.c") == 0);
         const char *s;
         uint64_t len;
         CHECK_OK(lora4j_gguf_get_string(g, 0, &s, &len));
@@ -262,7 +272,11 @@ static const tensor_case k_tensors[] = {
     {"iq2_xxs.mat", 16, 2, {256, 1}, 66}, /* no kernels, known geometry: still readable */
     {"i32.4d", LORA4J_TYPE_I32, 4, {2, 2, 2, 2}, 64},
     {"bf16.row", LORA4J_TYPE_BF16, 1, {3}, 6},
-    {"a_name_of_exactly_sixty_three_bytes_0123456789_0123456789_01234", LORA4J_TYPE_Q6_K, 2, {256, 1}, 210},
+    {"a_name_of_exactly_sixty_three_bytes_0123456789_0123456789_01234",
+     LORA4J_TYPE_Q6_K,
+     2,
+     {256, 1},
+     210},
 };
 #define N_TENSORS (sizeof k_tensors / sizeof k_tensors[0])
 
@@ -275,14 +289,17 @@ static void test_tensors(uint32_t alignment) {
     lora4j_gguf_writer *w = NULL;
     CHECK_OK(lora4j_gguf_writer_new(&w));
     CHECK_OK(lora4j_gguf_writer_set_string(w, "general.architecture", "llama", 5));
-    if (alignment) CHECK_OK(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_UINT32, &alignment));
+    if (alignment)
+        CHECK_OK(
+            lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_UINT32, &alignment));
     uint32_t a = alignment ? alignment : 32;
     CHECK(strlen(k_tensors[N_TENSORS - 1].name) == 63);
     for (size_t t = 0; t < N_TENSORS; t++) {
         uint8_t *data = malloc(k_tensors[t].n_bytes);
         for (uint64_t j = 0; j < k_tensors[t].n_bytes; j++) data[j] = pattern_byte(t, j);
-        CHECK_OK(lora4j_gguf_writer_add_tensor(w, k_tensors[t].name, k_tensors[t].type, k_tensors[t].n_dims,
-                                               k_tensors[t].ne, data, k_tensors[t].n_bytes));
+        CHECK_OK(lora4j_gguf_writer_add_tensor(w, k_tensors[t].name, k_tensors[t].type,
+                                               k_tensors[t].n_dims, k_tensors[t].ne, data,
+                                               k_tensors[t].n_bytes));
         free(data);
     }
     lora4j_gguf *g;
@@ -307,12 +324,14 @@ static void test_tensors(uint32_t alignment) {
         CHECK(lora4j_gguf_find_tensor(g, k_tensors[t].name) == (int64_t)t);
         CHECK(strcmp(ti.name, k_tensors[t].name) == 0);
         CHECK(ti.type == k_tensors[t].type && ti.n_dims == k_tensors[t].n_dims);
-        for (int d = 0; d < 4; d++) CHECK(ti.ne[d] == (d < k_tensors[t].n_dims ? k_tensors[t].ne[d] : 1));
+        for (int d = 0; d < 4; d++)
+            CHECK(ti.ne[d] == (d < k_tensors[t].n_dims ? k_tensors[t].ne[d] : 1));
         CHECK(ti.n_bytes == k_tensors[t].n_bytes);
         CHECK(ti.offset == expect_off);
         CHECK(ti.data != NULL && (uintptr_t)ti.data % a == 0); /* mappings are page-aligned */
         int same = 1;
-        for (uint64_t j = 0; j < ti.n_bytes; j++) same &= ((const uint8_t *)ti.data)[j] == pattern_byte(t, j);
+        for (uint64_t j = 0; j < ti.n_bytes; j++)
+            same &= ((const uint8_t *)ti.data)[j] == pattern_byte(t, j);
         CHECK(same);
         /* padding between the previous tensor and this one is zero in the file */
         for (uint64_t p = prev_end; p < data_off + ti.offset; p++) same &= file[p] == 0;
@@ -326,7 +345,8 @@ static void test_tensors(uint32_t alignment) {
     CHECK(zeros);
     CHECK(lora4j_gguf_find_tensor(g, "missing") == -1);
     lora4j_tensor_info ti;
-    CHECK_FAIL(lora4j_gguf_tensor_info(g, (int64_t)N_TENSORS, &ti), LORA4J_ERR_INVALID_ARGUMENT, "out of range");
+    CHECK_FAIL(lora4j_gguf_tensor_info(g, (int64_t)N_TENSORS, &ti), LORA4J_ERR_INVALID_ARGUMENT,
+               "out of range");
     free(file);
     lora4j_gguf_close(g);
     lora4j_gguf_writer_free(w);
@@ -399,53 +419,89 @@ static void test_writer_validation(void) {
     int32_t i32 = 32;
     uint8_t two = 2;
     CHECK_FAIL(lora4j_gguf_writer_new(NULL), LORA4J_ERR_INVALID_ARGUMENT, "out is NULL");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, NULL, LORA4J_GGUF_UINT32, &u), LORA4J_ERR_INVALID_ARGUMENT, "key is NULL or empty");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "", LORA4J_GGUF_UINT32, &u), LORA4J_ERR_INVALID_ARGUMENT, "key is NULL or empty");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(NULL, "k", LORA4J_GGUF_UINT32, &u), LORA4J_ERR_INVALID_ARGUMENT, "writer is NULL");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_UINT32, NULL), LORA4J_ERR_INVALID_ARGUMENT, "value is NULL");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_STRING, &u), LORA4J_ERR_INVALID_ARGUMENT, "STRING) is not a numeric");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_ARRAY, &u), LORA4J_ERR_INVALID_ARGUMENT, "ARRAY) is not a numeric");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", 13, &u), LORA4J_ERR_INVALID_ARGUMENT, "type 13 (unknown)");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", -1, &u), LORA4J_ERR_INVALID_ARGUMENT, "type -1 (unknown)");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_BOOL, &two), LORA4J_ERR_INVALID_ARGUMENT, "BOOL element 0 is 2");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, NULL, LORA4J_GGUF_UINT32, &u),
+               LORA4J_ERR_INVALID_ARGUMENT, "key is NULL or empty");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "", LORA4J_GGUF_UINT32, &u),
+               LORA4J_ERR_INVALID_ARGUMENT, "key is NULL or empty");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(NULL, "k", LORA4J_GGUF_UINT32, &u),
+               LORA4J_ERR_INVALID_ARGUMENT, "writer is NULL");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_UINT32, NULL),
+               LORA4J_ERR_INVALID_ARGUMENT, "value is NULL");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_STRING, &u),
+               LORA4J_ERR_INVALID_ARGUMENT, "STRING) is not a numeric");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_ARRAY, &u),
+               LORA4J_ERR_INVALID_ARGUMENT, "ARRAY) is not a numeric");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", 13, &u), LORA4J_ERR_INVALID_ARGUMENT,
+               "type 13 (unknown)");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", -1, &u), LORA4J_ERR_INVALID_ARGUMENT,
+               "type -1 (unknown)");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "k", LORA4J_GGUF_BOOL, &two),
+               LORA4J_ERR_INVALID_ARGUMENT, "BOOL element 0 is 2");
     const uint8_t bools[] = {1, 0, 2};
-    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_BOOL, bools, 3), LORA4J_ERR_INVALID_ARGUMENT, "BOOL element 2 is 2");
-    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_UINT32, NULL, 2), LORA4J_ERR_INVALID_ARGUMENT, "data is NULL");
-    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_STRING, &u, 1), LORA4J_ERR_INVALID_ARGUMENT, "not a numeric");
-    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_UINT64, &u, UINT64_MAX / 4), LORA4J_ERR_INVALID_ARGUMENT, "overflow");
-    CHECK_FAIL(lora4j_gguf_writer_set_string(w, "k", NULL, 3), LORA4J_ERR_INVALID_ARGUMENT, "string 0 is NULL");
-    CHECK_FAIL(lora4j_gguf_writer_set_string_array(w, "k", NULL, NULL, 2), LORA4J_ERR_INVALID_ARGUMENT, "strings are NULL");
+    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_BOOL, bools, 3),
+               LORA4J_ERR_INVALID_ARGUMENT, "BOOL element 2 is 2");
+    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_UINT32, NULL, 2),
+               LORA4J_ERR_INVALID_ARGUMENT, "data is NULL");
+    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_STRING, &u, 1),
+               LORA4J_ERR_INVALID_ARGUMENT, "not a numeric");
+    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "k", LORA4J_GGUF_UINT64, &u, UINT64_MAX / 4),
+               LORA4J_ERR_INVALID_ARGUMENT, "overflow");
+    CHECK_FAIL(lora4j_gguf_writer_set_string(w, "k", NULL, 3), LORA4J_ERR_INVALID_ARGUMENT,
+               "string 0 is NULL");
+    CHECK_FAIL(lora4j_gguf_writer_set_string_array(w, "k", NULL, NULL, 2),
+               LORA4J_ERR_INVALID_ARGUMENT, "strings are NULL");
     /* general.alignment must be a UINT32 power of two, however it is set */
     uint32_t a48 = 48, a0 = 0;
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_INT32, &i32), LORA4J_ERR_INVALID_ARGUMENT, "must be a UINT32, not INT32");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_UINT32, &a48), LORA4J_ERR_INVALID_ARGUMENT, "48 is not a power of two");
-    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_UINT32, &a0), LORA4J_ERR_INVALID_ARGUMENT, "0 is not a power of two");
-    CHECK_FAIL(lora4j_gguf_writer_set_string(w, "general.alignment", "32", 2), LORA4J_ERR_INVALID_ARGUMENT, "not STRING");
-    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "general.alignment", LORA4J_GGUF_UINT32, &u, 1), LORA4J_ERR_INVALID_ARGUMENT, "not an ARRAY of UINT32");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_INT32, &i32),
+               LORA4J_ERR_INVALID_ARGUMENT, "must be a UINT32, not INT32");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_UINT32, &a48),
+               LORA4J_ERR_INVALID_ARGUMENT, "48 is not a power of two");
+    CHECK_FAIL(lora4j_gguf_writer_set_scalar(w, "general.alignment", LORA4J_GGUF_UINT32, &a0),
+               LORA4J_ERR_INVALID_ARGUMENT, "0 is not a power of two");
+    CHECK_FAIL(lora4j_gguf_writer_set_string(w, "general.alignment", "32", 2),
+               LORA4J_ERR_INVALID_ARGUMENT, "not STRING");
+    CHECK_FAIL(lora4j_gguf_writer_set_array(w, "general.alignment", LORA4J_GGUF_UINT32, &u, 1),
+               LORA4J_ERR_INVALID_ARGUMENT, "not an ARRAY of UINT32");
 
     float f[64] = {0};
     int64_t ne2[2] = {4, 2};
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, NULL, LORA4J_TYPE_F32, 2, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "NULL argument");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "", LORA4J_TYPE_F32, 2, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "is empty");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "a_name_of_sixty_four_bytes_is_one_too_long_0123456789_0123456789", LORA4J_TYPE_F32, 2, ne2, f, 32),
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, NULL, LORA4J_TYPE_F32, 2, ne2, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "NULL argument");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "", LORA4J_TYPE_F32, 2, ne2, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "is empty");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(
+                   w, "a_name_of_sixty_four_bytes_is_one_too_long_0123456789_0123456789",
+                   LORA4J_TYPE_F32, 2, ne2, f, 32),
                LORA4J_ERR_INVALID_ARGUMENT, "longer than 63 bytes");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 0, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "n_dims = 0");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 5, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "n_dims = 5");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, NULL, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "ne or data is NULL");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne2, NULL, 32), LORA4J_ERR_INVALID_ARGUMENT, "ne or data is NULL");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 0, ne2, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "n_dims = 0");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 5, ne2, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "n_dims = 5");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, NULL, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "ne or data is NULL");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne2, NULL, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "ne or data is NULL");
     int64_t ne_zero[2] = {4, 0}, ne_neg[2] = {-4, 2}, ne_q[2] = {33, 1}, ne_big[2] = {INT64_MAX, 2};
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne_zero, f, 0), LORA4J_ERR_INVALID_ARGUMENT, "ne[1] = 0");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne_neg, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "ne[0] = -4");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_Q4_0, 2, ne_q, f, 18), LORA4J_ERR_INVALID_ARGUMENT,
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne_zero, f, 0),
+               LORA4J_ERR_INVALID_ARGUMENT, "ne[1] = 0");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne_neg, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "ne[0] = -4");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_Q4_0, 2, ne_q, f, 18),
+               LORA4J_ERR_INVALID_ARGUMENT,
                "ne[0] = 33 is not a multiple of the q4_0 block size 32");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne_big, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "overflows int64");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", 4, 2, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "unknown ggml type id 4");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", 43, 2, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "unknown ggml type id 43");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", -1, 2, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "unknown ggml type id -1");
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne2, f, 31), LORA4J_ERR_INVALID_ARGUMENT,
-               "n_bytes = 31 but its shape and type need 32");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne_big, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "overflows int64");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", 4, 2, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT,
+               "unknown ggml type id 4");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", 43, 2, ne2, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "unknown ggml type id 43");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", -1, 2, ne2, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "unknown ggml type id -1");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne2, f, 31),
+               LORA4J_ERR_INVALID_ARGUMENT, "n_bytes = 31 but its shape and type need 32");
     CHECK_OK(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne2, f, 32));
-    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne2, f, 32), LORA4J_ERR_INVALID_ARGUMENT, "duplicate tensor name 't'");
+    CHECK_FAIL(lora4j_gguf_writer_add_tensor(w, "t", LORA4J_TYPE_F32, 2, ne2, f, 32),
+               LORA4J_ERR_INVALID_ARGUMENT, "duplicate tensor name 't'");
     /* the failed calls stored nothing */
     lora4j_gguf *g = NULL;
     write_and_open(w, "validation.gguf", &g);

@@ -41,10 +41,11 @@ static const l4_gguf_kv *entry(const lora4j_gguf *g, int64_t i, const char *fn) 
     return &g->kv[i];
 }
 
-static lora4j_status_t wrong_type(const lora4j_gguf *g, int64_t i, const char *fn, const char *want) {
+static lora4j_status_t wrong_type(const lora4j_gguf *g, int64_t i, const char *fn,
+                                  const char *want) {
     const l4_gguf_kv *kv = &g->kv[i];
-    return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: kv %lld '%.64s' is %s%s, not %s", fn, (long long)i,
-                   kv->key, kv->type == LORA4J_GGUF_ARRAY ? "an ARRAY of " : "",
+    return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: kv %lld '%.64s' is %s%s, not %s", fn,
+                   (long long)i, kv->key, kv->type == LORA4J_GGUF_ARRAY ? "an ARRAY of " : "",
                    l4_gguf_type_name(kv->elem_type), want);
 }
 
@@ -67,8 +68,14 @@ LORA4J_API lora4j_status_t lora4j_gguf_get_scalar(const lora4j_gguf *g, int64_t 
     case LORA4J_GGUF_INT32: iv = *(const int32_t *)p; break;
     case LORA4J_GGUF_UINT64: memcpy(&iv, p, sizeof iv); break; /* bit pattern of the uint64 */
     case LORA4J_GGUF_INT64: iv = *(const int64_t *)p; break;
-    case LORA4J_GGUF_FLOAT32: fv = *(const float *)p; is_float = 1; break;
-    case LORA4J_GGUF_FLOAT64: fv = *(const double *)p; is_float = 1; break;
+    case LORA4J_GGUF_FLOAT32:
+        fv = *(const float *)p;
+        is_float = 1;
+        break;
+    case LORA4J_GGUF_FLOAT64:
+        fv = *(const double *)p;
+        is_float = 1;
+        break;
     default: return wrong_type(g, i, "lora4j_gguf_get_scalar", "a numeric or BOOL scalar");
     }
     if (is_float) {
@@ -79,12 +86,13 @@ LORA4J_API lora4j_status_t lora4j_gguf_get_scalar(const lora4j_gguf *g, int64_t 
     return LORA4J_OK;
 }
 
-LORA4J_API lora4j_status_t lora4j_gguf_get_string(const lora4j_gguf *g, int64_t i, const char **out_str,
-                                                  uint64_t *out_len) {
+LORA4J_API lora4j_status_t lora4j_gguf_get_string(const lora4j_gguf *g, int64_t i,
+                                                  const char **out_str, uint64_t *out_len) {
     l4_clear_error();
     const l4_gguf_kv *kv = entry(g, i, "lora4j_gguf_get_string");
     if (!kv) return LORA4J_ERR_INVALID_ARGUMENT;
-    if (kv->type != LORA4J_GGUF_STRING) return wrong_type(g, i, "lora4j_gguf_get_string", "a STRING");
+    if (kv->type != LORA4J_GGUF_STRING)
+        return wrong_type(g, i, "lora4j_gguf_get_string", "a STRING");
     if (out_str) *out_str = kv->blob;
     if (out_len) *out_len = kv->str_len[0];
     return LORA4J_OK;
@@ -95,7 +103,8 @@ LORA4J_API lora4j_status_t lora4j_gguf_get_array_info(const lora4j_gguf *g, int6
     l4_clear_error();
     const l4_gguf_kv *kv = entry(g, i, "lora4j_gguf_get_array_info");
     if (!kv) return LORA4J_ERR_INVALID_ARGUMENT;
-    if (kv->type != LORA4J_GGUF_ARRAY) return wrong_type(g, i, "lora4j_gguf_get_array_info", "an ARRAY");
+    if (kv->type != LORA4J_GGUF_ARRAY)
+        return wrong_type(g, i, "lora4j_gguf_get_array_info", "an ARRAY");
     if (out_elem_type) *out_elem_type = kv->elem_type;
     if (out_n) *out_n = kv->n;
     return LORA4J_OK;
@@ -122,9 +131,10 @@ LORA4J_API lora4j_status_t lora4j_gguf_get_array_string(const lora4j_gguf *g, in
         return wrong_type(g, i, "lora4j_gguf_get_array_string", "an ARRAY of STRING");
     }
     if (j >= kv->n) {
-        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT,
-                       "lora4j_gguf_get_array_string: element %llu out of range [0, %llu) in kv %lld '%.64s'",
-                       (unsigned long long)j, (unsigned long long)kv->n, (long long)i, kv->key);
+        return l4_fail(
+            LORA4J_ERR_INVALID_ARGUMENT,
+            "lora4j_gguf_get_array_string: element %llu out of range [0, %llu) in kv %lld '%.64s'",
+            (unsigned long long)j, (unsigned long long)kv->n, (long long)i, kv->key);
     }
     if (out_str) *out_str = kv->blob + kv->str_off[j];
     if (out_len) *out_len = kv->str_len[j];
@@ -134,9 +144,11 @@ LORA4J_API lora4j_status_t lora4j_gguf_get_array_string(const lora4j_gguf *g, in
 LORA4J_API lora4j_status_t lora4j_gguf_tensor_info(const lora4j_gguf *g, int64_t i,
                                                    lora4j_tensor_info *out) {
     l4_clear_error();
-    if (!g || !out) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "lora4j_gguf_tensor_info: NULL argument");
+    if (!g || !out)
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "lora4j_gguf_tensor_info: NULL argument");
     if (i < 0 || i >= g->n_tensors) {
-        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "lora4j_gguf_tensor_info: tensor index %lld out of range [0, %lld)",
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT,
+                       "lora4j_gguf_tensor_info: tensor index %lld out of range [0, %lld)",
                        (long long)i, (long long)g->n_tensors);
     }
     *out = g->tensors[i].info;

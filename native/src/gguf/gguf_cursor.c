@@ -60,8 +60,9 @@ lora4j_status_t l4_cursor_string(l4_cursor *c, const char *what, const uint8_t *
     uint64_t left = l4_cursor_remaining(c);
     if (n > left) {
         return l4_fail(LORA4J_ERR_FORMAT,
-                       "%s: string length %llu at file offset %llu exceeds remaining %llu bytes", what,
-                       (unsigned long long)n, (unsigned long long)at, (unsigned long long)left);
+                       "%s: string length %llu at file offset %llu exceeds remaining %llu bytes",
+                       what, (unsigned long long)n, (unsigned long long)at,
+                       (unsigned long long)left);
     }
     *out_len = n;
     return l4_cursor_bytes(c, n, what, out);
@@ -74,7 +75,8 @@ void l4_le_copy(void *dst, const uint8_t *src, uint64_t n, uint64_t elem_size) {
 #else
     uint8_t *d = dst;
     for (uint64_t i = 0; i < n; i++) {
-        for (uint64_t b = 0; b < elem_size; b++) d[i * elem_size + b] = src[i * elem_size + elem_size - 1 - b];
+        for (uint64_t b = 0; b < elem_size; b++)
+            d[i * elem_size + b] = src[i * elem_size + elem_size - 1 - b];
     }
     (void)bytes;
 #endif

@@ -17,14 +17,14 @@
 /* One metadata entry. Scalars are arrays of one element with type == elem_type, so reader,
  * writer and accessors handle a single shape. */
 typedef struct l4_gguf_kv {
-    char *key;          /* NUL-terminated, non-empty, no interior NUL */
-    int32_t type;       /* lora4j_gguf_type of the entry: LORA4J_GGUF_ARRAY for arrays */
-    int32_t elem_type;  /* type of the elements (== type for scalars); never ARRAY */
-    uint64_t n;         /* number of elements (1 for scalars) */
-    void *data;         /* numeric/BOOL: n packed elements, native byte order, never NULL */
-    char *blob;         /* STRING: all elements back to back, each followed by a NUL */
-    uint64_t *str_off;  /* STRING: start of element j within blob */
-    uint64_t *str_len;  /* STRING: byte length of element j */
+    char *key;         /* NUL-terminated, non-empty, no interior NUL */
+    int32_t type;      /* lora4j_gguf_type of the entry: LORA4J_GGUF_ARRAY for arrays */
+    int32_t elem_type; /* type of the elements (== type for scalars); never ARRAY */
+    uint64_t n;        /* number of elements (1 for scalars) */
+    void *data;        /* numeric/BOOL: n packed elements, native byte order, never NULL */
+    char *blob;        /* STRING: all elements back to back, each followed by a NUL */
+    uint64_t *str_off; /* STRING: start of element j within blob */
+    uint64_t *str_len; /* STRING: byte length of element j */
 } l4_gguf_kv;
 
 /* Size in bytes of one element of a numeric/BOOL gguf type; 0 for STRING, ARRAY and unknown ids. */
@@ -33,19 +33,19 @@ uint64_t l4_gguf_type_size(int32_t type);
 const char *l4_gguf_type_name(int32_t type);
 
 void l4_gguf_kv_free(l4_gguf_kv *kv);
-/* Zero kv, copy the key (key_len bytes, no NUL needed) and allocate storage for n elements of elem_type (string_bytes: total
- * bytes of all strings for STRING), without filling it. On failure kv may hold partial storage:
- * release it with l4_gguf_kv_free. */
+/* Zero kv, copy the key (key_len bytes, no NUL needed) and allocate storage for n elements of
+ * elem_type (string_bytes: total bytes of all strings for STRING), without filling it. On failure
+ * kv may hold partial storage: release it with l4_gguf_kv_free. */
 lora4j_status_t l4_gguf_kv_alloc(l4_gguf_kv *kv, const char *key, uint64_t key_len,
-                                 int32_t elem_type, int is_array, uint64_t n, uint64_t string_bytes);
+                                 int32_t elem_type, int is_array, uint64_t n,
+                                 uint64_t string_bytes);
 /* Build an entry owning copies of key and values: n packed numeric/BOOL elements, or n strings
  * (lens NULL: NUL-terminated). is_array selects ARRAY vs scalar (n == 1). Values are not
  * validated here; on failure kv is left empty. */
 lora4j_status_t l4_gguf_kv_init_numeric(l4_gguf_kv *kv, const char *key, int32_t elem_type,
                                         int is_array, const void *data, uint64_t n);
 lora4j_status_t l4_gguf_kv_init_strings(l4_gguf_kv *kv, const char *key, int is_array,
-                                        const char *const *strs, const uint64_t *lens,
-                                        uint64_t n);
+                                        const char *const *strs, const uint64_t *lens, uint64_t n);
 /* Deep copy of src into dst. */
 lora4j_status_t l4_gguf_kv_clone(l4_gguf_kv *dst, const l4_gguf_kv *src);
 /* Check a general.alignment entry: UINT32 scalar, non-zero power of two. On success stores the

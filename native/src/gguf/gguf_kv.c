@@ -23,9 +23,9 @@ uint64_t l4_gguf_type_size(int32_t type) {
 }
 
 const char *l4_gguf_type_name(int32_t type) {
-    static const char *const names[] = {"UINT8", "INT8",  "UINT16", "INT16",  "UINT32",
-                                        "INT32", "FLOAT32", "BOOL", "STRING", "ARRAY",
-                                        "UINT64", "INT64", "FLOAT64"};
+    static const char *const names[] = {"UINT8",  "INT8",    "UINT16", "INT16",  "UINT32",
+                                        "INT32",  "FLOAT32", "BOOL",   "STRING", "ARRAY",
+                                        "UINT64", "INT64",   "FLOAT64"};
     if (type < 0 || type > LORA4J_GGUF_FLOAT64) return "unknown";
     return names[type];
 }
@@ -69,7 +69,8 @@ static lora4j_status_t alloc_strings(l4_gguf_kv *kv, uint64_t n, uint64_t bytes)
 }
 
 lora4j_status_t l4_gguf_kv_alloc(l4_gguf_kv *kv, const char *key, uint64_t key_len,
-                                 int32_t elem_type, int is_array, uint64_t n, uint64_t string_bytes) {
+                                 int32_t elem_type, int is_array, uint64_t n,
+                                 uint64_t string_bytes) {
     memset(kv, 0, sizeof *kv);
     kv->type = is_array ? LORA4J_GGUF_ARRAY : elem_type;
     kv->elem_type = elem_type;
@@ -112,7 +113,8 @@ lora4j_status_t l4_gguf_kv_init_strings(l4_gguf_kv *kv, const char *key, int is_
                            (unsigned long long)j);
         }
     }
-    lora4j_status_t st = l4_gguf_kv_alloc(kv, key, strlen(key), LORA4J_GGUF_STRING, is_array, n, total);
+    lora4j_status_t st =
+        l4_gguf_kv_alloc(kv, key, strlen(key), LORA4J_GGUF_STRING, is_array, n, total);
     if (st != LORA4J_OK) {
         l4_gguf_kv_free(kv);
         return st;
@@ -135,8 +137,8 @@ lora4j_status_t l4_gguf_kv_clone(l4_gguf_kv *dst, const l4_gguf_kv *src) {
         /* The blob already holds every element followed by its NUL: copy it whole. */
         uint64_t total = 0;
         for (uint64_t j = 0; j < src->n; j++) total += src->str_len[j];
-        st = l4_gguf_kv_alloc(dst, src->key, strlen(src->key), LORA4J_GGUF_STRING, src->type == LORA4J_GGUF_ARRAY,
-                              src->n, total);
+        st = l4_gguf_kv_alloc(dst, src->key, strlen(src->key), LORA4J_GGUF_STRING,
+                              src->type == LORA4J_GGUF_ARRAY, src->n, total);
         if (st == LORA4J_OK) {
             memcpy(dst->blob, src->blob, total + src->n);
             if (src->n) {
@@ -145,8 +147,8 @@ lora4j_status_t l4_gguf_kv_clone(l4_gguf_kv *dst, const l4_gguf_kv *src) {
             }
         }
     } else {
-        st = l4_gguf_kv_alloc(dst, src->key, strlen(src->key), src->elem_type, src->type == LORA4J_GGUF_ARRAY,
-                              src->n, 0);
+        st = l4_gguf_kv_alloc(dst, src->key, strlen(src->key), src->elem_type,
+                              src->type == LORA4J_GGUF_ARRAY, src->n, 0);
         if (st == LORA4J_OK && src->n) {
             memcpy(dst->data, src->data, src->n * l4_gguf_type_size(src->elem_type));
         }

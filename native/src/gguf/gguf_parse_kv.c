@@ -10,9 +10,9 @@ static lora4j_status_t parse_strings(l4_cursor *c, const uint8_t *key, uint64_t 
                                      int is_array, uint64_t n, l4_gguf_kv *kv) {
     if (is_array && n > l4_cursor_remaining(c) / 8) {
         return l4_fail(LORA4J_ERR_FORMAT,
-                       "array count %llu at file offset %llu: %llu strings need at least 8 bytes "
-                       "each, only %llu bytes remain",
-                       (unsigned long long)n, (unsigned long long)c->pos, (unsigned long long)n,
+                       "%llu strings (array) at file offset %llu need at least 8 bytes each, only "
+                       "%llu bytes remain",
+                       (unsigned long long)n, (unsigned long long)c->pos,
                        (unsigned long long)l4_cursor_remaining(c));
     }
     l4_cursor scan = *c;
@@ -20,7 +20,8 @@ static lora4j_status_t parse_strings(l4_cursor *c, const uint8_t *key, uint64_t 
     for (uint64_t j = 0; j < n; j++) {
         const uint8_t *s;
         uint64_t len;
-        lora4j_status_t st = l4_cursor_string(&scan, is_array ? "array string" : "string", &s, &len);
+        lora4j_status_t st =
+            l4_cursor_string(&scan, is_array ? "array string" : "string", &s, &len);
         if (st != LORA4J_OK) {
             return is_array ? l4_fail_context(st, "element %llu", (unsigned long long)j) : st;
         }
@@ -118,8 +119,9 @@ lora4j_status_t l4_gguf_parse_kv(l4_cursor *c, int64_t i, l4_gguf_kv *kv) {
     }
     int shown = key_len > 64 ? 64 : (int)key_len; /* keys are echoed, truncated, in messages */
     if (memchr(key, 0, key_len)) {
-        return l4_fail(LORA4J_ERR_FORMAT, "kv %lld '%.*s': key at file offset %llu contains a NUL byte",
-                       (long long)i, shown, (const char *)key, (unsigned long long)at);
+        return l4_fail(LORA4J_ERR_FORMAT,
+                       "kv %lld '%.*s': key at file offset %llu contains a NUL byte", (long long)i,
+                       shown, (const char *)key, (unsigned long long)at);
     }
     st = parse_value(c, key, key_len, kv);
     if (st != LORA4J_OK) {

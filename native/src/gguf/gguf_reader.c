@@ -20,7 +20,8 @@
 #define MIN_TENSOR_INFO_BYTES 33
 
 static lora4j_status_t map_file(lora4j_gguf *g) {
-    int fd = open(g->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* O_NONBLOCK: never hang on a FIFO */
+    int fd =
+        open(g->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* O_NONBLOCK: never hang on a FIFO */
     if (fd < 0) return l4_fail(LORA4J_ERR_IO, "cannot open: %s", strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
@@ -39,29 +40,35 @@ static lora4j_status_t map_file(lora4j_gguf *g) {
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
     int e = errno;
     close(fd); /* the mapping keeps the file alive */
-    if (map == MAP_FAILED) return l4_fail(LORA4J_ERR_IO, "cannot mmap %lld bytes: %s", (long long)sb.st_size, strerror(e));
+    if (map == MAP_FAILED)
+        return l4_fail(LORA4J_ERR_IO, "cannot mmap %lld bytes: %s", (long long)sb.st_size,
+                       strerror(e));
     g->map = map;
     g->file_size = (uint64_t)sb.st_size;
     return LORA4J_OK;
 }
 
-static lora4j_status_t parse_header(lora4j_gguf *g, l4_cursor *c, int64_t *n_tensors, int64_t *n_kv) {
+static lora4j_status_t parse_header(lora4j_gguf *g, l4_cursor *c, int64_t *n_tensors,
+                                    int64_t *n_kv) {
     const uint8_t *m;
     lora4j_status_t st = l4_cursor_bytes(c, 4, "magic", &m);
     if (st != LORA4J_OK) return st;
     if (memcmp(m, L4_GGUF_MAGIC, 4) != 0) {
-        return l4_fail(LORA4J_ERR_FORMAT,
-                       "bad magic %02x %02x %02x %02x at file offset 0 (expected 'GGUF' = 47 47 55 46)",
-                       m[0], m[1], m[2], m[3]);
+        return l4_fail(
+            LORA4J_ERR_FORMAT,
+            "bad magic %02x %02x %02x %02x at file offset 0 (expected 'GGUF' = 47 47 55 46)", m[0],
+            m[1], m[2], m[3]);
     }
     if ((st = l4_cursor_u32(c, "version", &g->version)) != LORA4J_OK) return st;
     if (g->version != 0 && (g->version & 0xFFFF) == 0) {
         return l4_fail(LORA4J_ERR_FORMAT,
                        "version 0x%08x at file offset 4: the file's byte order does not match this "
-                       "machine (big-endian GGUF?)", g->version);
+                       "machine (big-endian GGUF?)",
+                       g->version);
     }
     if (g->version < 2 || g->version > L4_GGUF_VERSION) {
-        return l4_fail(LORA4J_ERR_FORMAT, "GGUF version %u at file offset 4 is not supported (2 and 3 are)",
+        return l4_fail(LORA4J_ERR_FORMAT,
+                       "GGUF version %u at file offset 4 is not supported (2 and 3 are)",
                        g->version);
     }
     if ((st = l4_cursor_i64(c, "n_tensors", n_tensors)) != LORA4J_OK) return st;
@@ -74,23 +81,27 @@ static lora4j_status_t parse_header(lora4j_gguf *g, l4_cursor *c, int64_t *n_ten
                        (long long)*n_tensors, MIN_TENSOR_INFO_BYTES, (unsigned long long)left);
     }
     if (*n_kv < 0 || (uint64_t)*n_kv > left / MIN_KV_BYTES) {
-        return l4_fail(LORA4J_ERR_FORMAT,
-                       "n_kv = %lld at file offset 16 is impossible: each KV pair needs at least %d "
-                       "bytes and only %llu bytes follow the header",
-                       (long long)*n_kv, MIN_KV_BYTES, (unsigned long long)left);
+        return l4_fail(
+            LORA4J_ERR_FORMAT,
+            "n_kv = %lld at file offset 16 is impossible: each KV pair needs at least %d "
+            "bytes and only %llu bytes follow the header",
+            (long long)*n_kv, MIN_KV_BYTES, (unsigned long long)left);
     }
     /* Both bounded by left / 14 above, so this cannot overflow. */
     if ((uint64_t)*n_tensors * MIN_TENSOR_INFO_BYTES + (uint64_t)*n_kv * MIN_KV_BYTES > left) {
         return l4_fail(LORA4J_ERR_FORMAT,
                        "n_kv = %lld and n_tensors = %lld need more than the %llu bytes that follow "
-                       "the header", (long long)*n_kv, (long long)*n_tensors, (unsigned long long)left);
+                       "the header",
+                       (long long)*n_kv, (long long)*n_tensors, (unsigned long long)left);
     }
     return LORA4J_OK;
 }
 
 static lora4j_status_t parse_kvs(lora4j_gguf *g, l4_cursor *c, int64_t n_kv) {
     g->kv = calloc(n_kv ? (size_t)n_kv : 1, sizeof *g->kv);
-    if (!g->kv) return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "out of memory for %lld KV pairs", (long long)n_kv);
+    if (!g->kv)
+        return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "out of memory for %lld KV pairs",
+                       (long long)n_kv);
     lora4j_status_t st = l4_name_index_init(&g->kv_index, n_kv);
     if (st != LORA4J_OK) return st;
     for (int64_t i = 0; i < n_kv; i++) {
@@ -99,13 +110,15 @@ static lora4j_status_t parse_kvs(lora4j_gguf *g, l4_cursor *c, int64_t n_kv) {
         int64_t dup;
         l4_name_index_insert(&g->kv_index, g->kv[i].key, i, &dup);
         if (dup >= 0) {
-            return l4_fail(LORA4J_ERR_FORMAT, "kv %lld '%.64s': duplicate key (first defined by kv %lld)",
+            return l4_fail(LORA4J_ERR_FORMAT,
+                           "kv %lld '%.64s': duplicate key (first defined by kv %lld)",
                            (long long)i, g->kv[i].key, (long long)dup);
         }
     }
     g->alignment = L4_GGUF_DEFAULT_ALIGNMENT;
     int64_t a = l4_name_index_find(&g->kv_index, L4_GGUF_ALIGNMENT_KEY);
-    if (a >= 0 && (st = l4_gguf_check_alignment_kv(LORA4J_ERR_FORMAT, &g->kv[a], &g->alignment)) != LORA4J_OK) {
+    if (a >= 0 && (st = l4_gguf_check_alignment_kv(LORA4J_ERR_FORMAT, &g->kv[a], &g->alignment)) !=
+                      LORA4J_OK) {
         return l4_fail_context(st, "kv %lld", (long long)a);
     }
     return LORA4J_OK;
@@ -118,10 +131,12 @@ static lora4j_status_t parse_tensor_info(lora4j_gguf *g, l4_cursor *c, int64_t i
     lora4j_status_t st = l4_cursor_string(c, "tensor name", &name, &len);
     if (st != LORA4J_OK) return l4_fail_context(st, "tensor %lld", (long long)i);
     if (len == 0 || len > L4_GGUF_MAX_NAME || memchr(name, 0, len)) {
-        return l4_fail(LORA4J_ERR_FORMAT,
-                       "tensor %lld: name '%.*s' at file offset %llu is %s", (long long)i,
-                       len > 64 ? 64 : (int)len, (const char *)name, (unsigned long long)at,
-                       len == 0 ? "empty" : len > L4_GGUF_MAX_NAME ? "longer than 63 bytes" : "holding a NUL byte");
+        return l4_fail(LORA4J_ERR_FORMAT, "tensor %lld: name '%.*s' at file offset %llu is %s",
+                       (long long)i, len > 64 ? 64 : (int)len, (const char *)name,
+                       (unsigned long long)at,
+                       len == 0                 ? "empty"
+                       : len > L4_GGUF_MAX_NAME ? "longer than 63 bytes"
+                                                : "holding a NUL byte");
     }
     memcpy(t->name, name, len);
     t->name[len] = '\0';
@@ -129,17 +144,20 @@ static lora4j_status_t parse_tensor_info(lora4j_gguf *g, l4_cursor *c, int64_t i
     int64_t dup;
     l4_name_index_insert(&g->tensor_index, t->name, i, &dup);
     if (dup >= 0) {
-        return l4_fail(LORA4J_ERR_FORMAT, "tensor %lld '%s': duplicate name (first used by tensor %lld)",
-                       (long long)i, t->name, (long long)dup);
+        return l4_fail(LORA4J_ERR_FORMAT,
+                       "tensor %lld '%s': duplicate name (first used by tensor %lld)", (long long)i,
+                       t->name, (long long)dup);
     }
     uint32_t n_dims = 0, type = 0;
     int64_t ne[L4_GGUF_MAX_DIMS] = {1, 1, 1, 1};
     st = l4_cursor_u32(c, "n_dims", &n_dims);
     int dims_ok = n_dims >= 1 && n_dims <= L4_GGUF_MAX_DIMS; /* else the shape check reports it */
-    for (uint32_t d = 0; st == LORA4J_OK && dims_ok && d < n_dims; d++) st = l4_cursor_i64(c, "ne", &ne[d]);
+    for (uint32_t d = 0; st == LORA4J_OK && dims_ok && d < n_dims; d++)
+        st = l4_cursor_i64(c, "ne", &ne[d]);
     if (st == LORA4J_OK && dims_ok) st = l4_cursor_u32(c, "type", &type);
     if (st == LORA4J_OK && dims_ok) st = l4_cursor_u64(c, "offset", &t->info.offset);
-    if (st == LORA4J_OK && type > INT32_MAX) st = l4_fail(LORA4J_ERR_FORMAT, "unknown ggml type id %u", type);
+    if (st == LORA4J_OK && type > INT32_MAX)
+        st = l4_fail(LORA4J_ERR_FORMAT, "unknown ggml type id %u", type);
     if (st == LORA4J_OK) {
         st = l4_gguf_tensor_shape(LORA4J_ERR_FORMAT, (int32_t)type, n_dims, ne, t->info.ne,
                                   &t->info.n_bytes);
@@ -156,33 +174,42 @@ static lora4j_status_t check_layout(lora4j_gguf *g) {
         lora4j_tensor_info *ti = &g->tensors[i].info;
         const char *name = g->tensors[i].name;
         if (ti->offset % a != 0) {
-            return l4_fail(LORA4J_ERR_FORMAT, "tensor %lld '%s': data offset %llu is not a multiple of the alignment %llu",
-                           (long long)i, name, (unsigned long long)ti->offset, (unsigned long long)a);
+            return l4_fail(
+                LORA4J_ERR_FORMAT,
+                "tensor %lld '%s': data offset %llu is not a multiple of the alignment %llu",
+                (long long)i, name, (unsigned long long)ti->offset, (unsigned long long)a);
         }
         if (ti->offset < expected) {
-            return l4_fail(LORA4J_ERR_FORMAT,
-                           "tensor %lld '%s': data offset %llu overlaps tensor %lld '%s' (its padded data "
-                           "ends at %llu)", (long long)i, name, (unsigned long long)ti->offset,
-                           (long long)i - 1, g->tensors[i - 1].name, (unsigned long long)expected);
+            return l4_fail(
+                LORA4J_ERR_FORMAT,
+                "tensor %lld '%s': data offset %llu overlaps tensor %lld '%s' (its padded data "
+                "ends at %llu)",
+                (long long)i, name, (unsigned long long)ti->offset, (long long)i - 1,
+                g->tensors[i - 1].name, (unsigned long long)expected);
         }
         if (ti->offset > expected) {
-            return l4_fail(LORA4J_ERR_FORMAT,
-                           "tensor %lld '%s': data offset %llu, expected %llu (tensor data must follow "
-                           "the info order, each tensor padded to %llu bytes)", (long long)i, name,
-                           (unsigned long long)ti->offset, (unsigned long long)expected, (unsigned long long)a);
+            return l4_fail(
+                LORA4J_ERR_FORMAT,
+                "tensor %lld '%s': data offset %llu, expected %llu (tensor data must follow "
+                "the info order, each tensor padded to %llu bytes)",
+                (long long)i, name, (unsigned long long)ti->offset, (unsigned long long)expected,
+                (unsigned long long)a);
         }
         uint64_t start, end;
-        if (!l4_add_u64(g->data_offset, ti->offset, &start) || !l4_add_u64(start, ti->n_bytes, &end) ||
-            end > g->file_size) {
-            return l4_fail(LORA4J_ERR_FORMAT,
-                           "tensor %lld '%s': data [file offset %llu, %llu bytes) extends past end of file "
-                           "(%llu bytes)", (long long)i, name, (unsigned long long)(g->data_offset + ti->offset),
-                           (unsigned long long)ti->n_bytes, (unsigned long long)g->file_size);
+        if (!l4_add_u64(g->data_offset, ti->offset, &start) ||
+            !l4_add_u64(start, ti->n_bytes, &end) || end > g->file_size) {
+            return l4_fail(
+                LORA4J_ERR_FORMAT,
+                "tensor %lld '%s': data [file offset %llu, %llu bytes) extends past end of file "
+                "(%llu bytes)",
+                (long long)i, name, (unsigned long long)(g->data_offset + ti->offset),
+                (unsigned long long)ti->n_bytes, (unsigned long long)g->file_size);
         }
         ti->data = g->map + start;
         uint64_t padded;
         if (!l4_align_up_u64(ti->n_bytes, a, &padded) || !l4_add_u64(expected, padded, &expected)) {
-            return l4_fail(LORA4J_ERR_FORMAT, "tensor %lld '%s': data section size overflows", (long long)i, name);
+            return l4_fail(LORA4J_ERR_FORMAT, "tensor %lld '%s': data section size overflows",
+                           (long long)i, name);
         }
     }
     return LORA4J_OK;
@@ -195,7 +222,9 @@ static lora4j_status_t parse(lora4j_gguf *g) {
     if (st == LORA4J_OK) st = parse_kvs(g, &c, n_kv);
     if (st != LORA4J_OK) return st;
     g->tensors = calloc(n_tensors ? (size_t)n_tensors : 1, sizeof *g->tensors);
-    if (!g->tensors) return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "out of memory for %lld tensor infos", (long long)n_tensors);
+    if (!g->tensors)
+        return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "out of memory for %lld tensor infos",
+                       (long long)n_tensors);
     if ((st = l4_name_index_init(&g->tensor_index, n_tensors)) != LORA4J_OK) return st;
     for (int64_t i = 0; i < n_tensors; i++) {
         g->n_tensors = i + 1;

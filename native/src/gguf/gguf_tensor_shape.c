@@ -16,17 +16,20 @@ lora4j_status_t l4_gguf_tensor_shape(lora4j_status_t status, int32_t type, uint3
     for (uint32_t d = 0; d < L4_GGUF_MAX_DIMS; d++) {
         ne_out[d] = d < n_dims ? ne[d] : 1;
         if (ne_out[d] <= 0) {
-            return l4_fail(status, "ne[%" PRIu32 "] = %" PRId64 " (must be positive)", d, ne_out[d]);
+            return l4_fail(status, "ne[%" PRIu32 "] = %" PRId64 " (must be positive)", d,
+                           ne_out[d]);
         }
         if (__builtin_mul_overflow(count, ne_out[d], &count)) {
             return l4_fail(status,
                            "element count of shape [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
                            "] overflows int64",
-                           ne_out[0], d > 0 ? ne_out[1] : 1, d > 1 ? ne_out[2] : 1, d > 2 ? ne_out[3] : 1);
+                           ne_out[0], d > 0 ? ne_out[1] : 1, d > 1 ? ne_out[2] : 1,
+                           d > 2 ? ne_out[3] : 1);
         }
     }
     if (ne_out[0] % t->blck != 0) {
-        return l4_fail(status, "ne[0] = %" PRId64 " is not a multiple of the %s block size %" PRId64,
+        return l4_fail(status,
+                       "ne[0] = %" PRId64 " is not a multiple of the %s block size %" PRId64,
                        ne_out[0], t->name, t->blck);
     }
     /* count fits int64, so the block count does; bytes = blocks * block_bytes may not. */

@@ -33,8 +33,9 @@ static lora4j_status_t out_flush(out_file *o) {
     while (done < o->used) {
         ssize_t r = write(o->fd, o->buf + done, o->used - done);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return l4_fail(LORA4J_ERR_IO, "write failed after %llu bytes: %s",
-                                  (unsigned long long)(o->written - o->used + done), strerror(errno));
+        if (r < 0)
+            return l4_fail(LORA4J_ERR_IO, "write failed after %llu bytes: %s",
+                           (unsigned long long)(o->written - o->used + done), strerror(errno));
         done += (size_t)r;
     }
     o->used = 0;
@@ -182,28 +183,33 @@ static void sync_parent_dir(const char *path) {
 LORA4J_API lora4j_status_t lora4j_gguf_writer_write(lora4j_gguf_writer *w, const char *path) {
     l4_clear_error();
     if (!w || !path || !path[0]) {
-        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "lora4j_gguf_writer_write: NULL writer or empty path");
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT,
+                       "lora4j_gguf_writer_write: NULL writer or empty path");
     }
     uint32_t alignment = L4_GGUF_DEFAULT_ALIGNMENT;
     for (int64_t i = 0; i < w->n_kv; i++) {
         if (strcmp(w->kv[i].key, L4_GGUF_ALIGNMENT_KEY) == 0) memcpy(&alignment, w->kv[i].data, 4);
     }
     out_file o = {.fd = -1, .buf = malloc(OUT_BUFFER_BYTES)};
-    if (!o.buf) return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "%s: out of memory for the write buffer", path);
+    if (!o.buf)
+        return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "%s: out of memory for the write buffer", path);
     char *tmp = NULL;
     o.fd = create_temp(path, &tmp);
     lora4j_status_t st = LORA4J_OK;
     if (o.fd < 0) {
-        st = l4_fail(LORA4J_ERR_IO, "cannot create a temporary file beside it: %s", strerror(errno));
+        st =
+            l4_fail(LORA4J_ERR_IO, "cannot create a temporary file beside it: %s", strerror(errno));
     }
     if (st == LORA4J_OK) st = out_all(&o, w, alignment);
     if (st == LORA4J_OK) st = out_flush(&o);
-    if (st == LORA4J_OK && fsync(o.fd) != 0) st = l4_fail(LORA4J_ERR_IO, "fsync failed: %s", strerror(errno));
+    if (st == LORA4J_OK && fsync(o.fd) != 0)
+        st = l4_fail(LORA4J_ERR_IO, "fsync failed: %s", strerror(errno));
     if (o.fd >= 0 && close(o.fd) != 0 && st == LORA4J_OK) {
         st = l4_fail(LORA4J_ERR_IO, "close failed: %s", strerror(errno));
     }
     if (st == LORA4J_OK && rename(tmp, path) != 0) {
-        st = l4_fail(LORA4J_ERR_IO, "cannot rename the temporary file into place: %s", strerror(errno));
+        st = l4_fail(LORA4J_ERR_IO, "cannot rename the temporary file into place: %s",
+                     strerror(errno));
     }
     if (st == LORA4J_OK) {
         sync_parent_dir(path);

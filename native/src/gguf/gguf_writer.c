@@ -33,7 +33,8 @@ static int64_t find_kv(const lora4j_gguf_writer *w, const char *key) {
 
 static lora4j_status_t check_key(const lora4j_gguf_writer *w, const char *key, const char *fn) {
     if (!w) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: writer is NULL", fn);
-    if (!key || !key[0]) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key is NULL or empty", fn);
+    if (!key || !key[0])
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key is NULL or empty", fn);
     return LORA4J_OK;
 }
 
@@ -42,8 +43,9 @@ static int numeric_type(int32_t t) { return l4_gguf_type_size(t) != 0; }
 static lora4j_status_t check_bools(const uint8_t *v, uint64_t n, const char *fn, const char *key) {
     for (uint64_t j = 0; j < n; j++) {
         if (v[j] > 1) {
-            return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': BOOL element %llu is %u, not 0 or 1",
-                           fn, key, (unsigned long long)j, v[j]);
+            return l4_fail(LORA4J_ERR_INVALID_ARGUMENT,
+                           "%s: key '%.64s': BOOL element %llu is %u, not 0 or 1", fn, key,
+                           (unsigned long long)j, v[j]);
         }
     }
     return LORA4J_OK;
@@ -54,7 +56,8 @@ static lora4j_status_t check_bools(const uint8_t *v, uint64_t n, const char *fn,
 static lora4j_status_t put_kv(lora4j_gguf_writer *w, l4_gguf_kv *kv, const char *fn) {
     uint32_t alignment;
     if (strcmp(kv->key, L4_GGUF_ALIGNMENT_KEY) == 0) {
-        lora4j_status_t st = l4_gguf_check_alignment_kv(LORA4J_ERR_INVALID_ARGUMENT, kv, &alignment);
+        lora4j_status_t st =
+            l4_gguf_check_alignment_kv(LORA4J_ERR_INVALID_ARGUMENT, kv, &alignment);
         if (st != LORA4J_OK) {
             l4_gguf_kv_free(kv);
             return l4_fail_context(st, "%s", fn);
@@ -80,15 +83,17 @@ static lora4j_status_t put_kv(lora4j_gguf_writer *w, l4_gguf_kv *kv, const char 
     return LORA4J_OK;
 }
 
-static lora4j_status_t set_numeric(lora4j_gguf_writer *w, const char *key, int32_t type, int is_array,
-                                   const void *data, uint64_t n, const char *fn) {
+static lora4j_status_t set_numeric(lora4j_gguf_writer *w, const char *key, int32_t type,
+                                   int is_array, const void *data, uint64_t n, const char *fn) {
     lora4j_status_t st = check_key(w, key, fn);
     if (st != LORA4J_OK) return st;
     if (!numeric_type(type)) {
-        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': type %d (%s) is not a numeric or BOOL type",
-                       fn, key, type, l4_gguf_type_name(type));
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT,
+                       "%s: key '%.64s': type %d (%s) is not a numeric or BOOL type", fn, key, type,
+                       l4_gguf_type_name(type));
     }
-    if (!data && n) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': data is NULL", fn, key);
+    if (!data && n)
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': data is NULL", fn, key);
     if (type == LORA4J_GGUF_BOOL && (st = check_bools(data, n, fn, key)) != LORA4J_OK) return st;
     l4_gguf_kv kv;
     if ((st = l4_gguf_kv_init_numeric(&kv, key, type, is_array, data, n)) != LORA4J_OK) {
@@ -100,12 +105,14 @@ static lora4j_status_t set_numeric(lora4j_gguf_writer *w, const char *key, int32
 LORA4J_API lora4j_status_t lora4j_gguf_writer_set_scalar(lora4j_gguf_writer *w, const char *key,
                                                          int32_t value_type, const void *value) {
     l4_clear_error();
-    if (!value) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "lora4j_gguf_writer_set_scalar: value is NULL");
+    if (!value)
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "lora4j_gguf_writer_set_scalar: value is NULL");
     return set_numeric(w, key, value_type, 0, value, 1, "lora4j_gguf_writer_set_scalar");
 }
 
 LORA4J_API lora4j_status_t lora4j_gguf_writer_set_array(lora4j_gguf_writer *w, const char *key,
-                                                        int32_t elem_type, const void *data, uint64_t n) {
+                                                        int32_t elem_type, const void *data,
+                                                        uint64_t n) {
     l4_clear_error();
     return set_numeric(w, key, elem_type, 1, data, n, "lora4j_gguf_writer_set_array");
 }
@@ -115,11 +122,12 @@ static lora4j_status_t set_strings(lora4j_gguf_writer *w, const char *key, int i
                                    const char *fn) {
     lora4j_status_t st = check_key(w, key, fn);
     if (st != LORA4J_OK) return st;
-    if (!strs && n) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': strings are NULL", fn, key);
+    if (!strs && n)
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': strings are NULL", fn, key);
     for (uint64_t j = 0; j < n; j++) {
         if (!strs[j] && !(lens && lens[j] == 0)) {
-            return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': string %llu is NULL", fn, key,
-                           (unsigned long long)j);
+            return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: key '%.64s': string %llu is NULL", fn,
+                           key, (unsigned long long)j);
         }
     }
     l4_gguf_kv kv;
@@ -135,7 +143,8 @@ LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string(lora4j_gguf_writer *w, 
     return set_strings(w, key, 0, &value, &len, 1, "lora4j_gguf_writer_set_string");
 }
 
-LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string_array(lora4j_gguf_writer *w, const char *key,
+LORA4J_API lora4j_status_t lora4j_gguf_writer_set_string_array(lora4j_gguf_writer *w,
+                                                               const char *key,
                                                                const char *const *strs,
                                                                const uint64_t *lens, uint64_t n) {
     l4_clear_error();
@@ -162,14 +171,16 @@ LORA4J_API lora4j_status_t lora4j_gguf_writer_remove_key(lora4j_gguf_writer *w, 
     lora4j_status_t st = check_key(w, key, "lora4j_gguf_writer_remove_key");
     if (st != LORA4J_OK) return st;
     int64_t i = find_kv(w, key);
-    if (i < 0) return l4_fail(LORA4J_ERR_NOT_FOUND, "lora4j_gguf_writer_remove_key: no key '%.64s'", key);
+    if (i < 0)
+        return l4_fail(LORA4J_ERR_NOT_FOUND, "lora4j_gguf_writer_remove_key: no key '%.64s'", key);
     l4_gguf_kv_free(&w->kv[i]);
     memmove(&w->kv[i], &w->kv[i + 1], (size_t)(w->n_kv - i - 1) * sizeof *w->kv);
     w->n_kv--;
     return LORA4J_OK;
 }
 
-static lora4j_status_t check_tensor_name(const lora4j_gguf_writer *w, const char *name, const char *fn) {
+static lora4j_status_t check_tensor_name(const lora4j_gguf_writer *w, const char *name,
+                                         const char *fn) {
     if (!w || !name) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: NULL argument", fn);
     size_t len = strlen(name);
     if (len == 0 || len > L4_GGUF_MAX_NAME) {
@@ -178,33 +189,38 @@ static lora4j_status_t check_tensor_name(const lora4j_gguf_writer *w, const char
     }
     for (int64_t i = 0; i < w->n_tensors; i++) {
         if (strcmp(w->tensors[i].name, name) == 0) {
-            return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: duplicate tensor name '%s' (tensor %lld)", fn,
-                           name, (long long)i);
+            return l4_fail(LORA4J_ERR_INVALID_ARGUMENT,
+                           "%s: duplicate tensor name '%s' (tensor %lld)", fn, name, (long long)i);
         }
     }
     return LORA4J_OK;
 }
 
 LORA4J_API lora4j_status_t lora4j_gguf_writer_add_tensor(lora4j_gguf_writer *w, const char *name,
-                                                         int32_t type, int32_t n_dims, const int64_t *ne,
-                                                         const void *data, uint64_t n_bytes) {
+                                                         int32_t type, int32_t n_dims,
+                                                         const int64_t *ne, const void *data,
+                                                         uint64_t n_bytes) {
     l4_clear_error();
     const char *fn = "lora4j_gguf_writer_add_tensor";
     lora4j_status_t st = check_tensor_name(w, name, fn);
     if (st != LORA4J_OK) return st;
     if (n_dims < 1 || n_dims > L4_GGUF_MAX_DIMS) {
-        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: tensor '%s': n_dims = %d (must be 1..%d)", fn, name,
-                       n_dims, L4_GGUF_MAX_DIMS);
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: tensor '%s': n_dims = %d (must be 1..%d)",
+                       fn, name, n_dims, L4_GGUF_MAX_DIMS);
     }
-    if (!ne || !data) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: tensor '%s': ne or data is NULL", fn, name);
+    if (!ne || !data)
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: tensor '%s': ne or data is NULL", fn,
+                       name);
     l4_writer_tensor t = {.type = type, .n_dims = (uint32_t)n_dims};
     uint64_t expect;
-    if ((st = l4_gguf_tensor_shape(LORA4J_ERR_INVALID_ARGUMENT, type, t.n_dims, ne, t.ne, &expect)) != LORA4J_OK) {
+    if ((st = l4_gguf_tensor_shape(LORA4J_ERR_INVALID_ARGUMENT, type, t.n_dims, ne, t.ne,
+                                   &expect)) != LORA4J_OK) {
         return l4_fail_context(st, "%s: tensor '%s'", fn, name);
     }
     if (n_bytes != expect) {
-        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "%s: tensor '%s': n_bytes = %llu but its shape and type need %llu",
-                       fn, name, (unsigned long long)n_bytes, (unsigned long long)expect);
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT,
+                       "%s: tensor '%s': n_bytes = %llu but its shape and type need %llu", fn, name,
+                       (unsigned long long)n_bytes, (unsigned long long)expect);
     }
     if (w->n_tensors == w->cap_tensors) {
         int64_t cap = w->cap_tensors ? 2 * w->cap_tensors : 16;
@@ -215,8 +231,8 @@ LORA4J_API lora4j_status_t lora4j_gguf_writer_add_tensor(lora4j_gguf_writer *w, 
     }
     t.data = n_bytes <= SIZE_MAX ? malloc((size_t)n_bytes) : NULL;
     if (!t.data) {
-        return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "%s: tensor '%s': out of memory for %llu bytes", fn, name,
-                       (unsigned long long)n_bytes);
+        return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "%s: tensor '%s': out of memory for %llu bytes",
+                       fn, name, (unsigned long long)n_bytes);
     }
     memcpy(t.data, data, (size_t)n_bytes);
     strcpy(t.name, name); /* length checked above */
