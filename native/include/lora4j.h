@@ -309,7 +309,10 @@ typedef struct lora4j_hparams {
 typedef struct lora4j_model lora4j_model;
 
 LORA4J_API lora4j_model_params lora4j_model_default_params(void);
-/* Load and validate a model: hyper-parameters, tensors present with the shapes they imply. */
+/* Load and validate a model: hyper-parameters, tensors present with the shapes they imply.
+ * Architectures llama and qwen2 (vocab-only loads accept any, as LORA4J_ARCH_OTHER); errors name
+ * the key or tensor and what was expected. Weights stay in the file mapping unless quantized on
+ * load (or 1-D tensors stored in f16/bf16, converted to f32). */
 LORA4J_API lora4j_status_t lora4j_model_load(const char *path, lora4j_model_params params,
                                              lora4j_model **out);
 LORA4J_API void lora4j_model_free(lora4j_model *model);
@@ -323,8 +326,11 @@ typedef struct lora4j_quantize_params {
 } lora4j_quantize_params;
 
 LORA4J_API lora4j_quantize_params lora4j_quantize_default_params(void);
-/* Re-encode a model file as llama-quantize does: 2-D weights to `type`, norms and biases stay
- * f32, a row length the type cannot hold falls back to a type that can. Written atomically. */
+/* Re-encode a model file as llama-quantize does: 2-D weights to `type` (the output head to Q6_K
+ * for quantized targets other than Q8_0), 1-D tensors (norms, biases) copied as they are, a row
+ * length the type cannot hold falls back (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K->Q4_0,
+ * then F16). Metadata is copied, general.file_type set; written atomically. Default target:
+ * LORA4J_MIX_Q4_K_M. */
 LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char *out_path,
                                                  lora4j_quantize_params params);
 
@@ -347,7 +353,8 @@ typedef struct lora4j_context_params {
                            0: int8 activations where the weight type allows (llama.cpp's way) */
 } lora4j_context_params;
 
-/* n_ctx 0 (training context), n_seq_max 1, n_batch 512, n_threads 0, exact_f32 0. */
+/* n_ctx 0 (training context, at most 4096), n_seq_max 1, n_batch 512, n_threads 0,
+ * exact_f32 0. */
 LORA4J_API lora4j_context_params lora4j_context_default_params(void);
 LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
                                               lora4j_context_params params,
