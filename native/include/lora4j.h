@@ -245,6 +245,7 @@ LORA4J_API lora4j_status_t lora4j_gguf_writer_write(lora4j_gguf_writer *w, const
 /* ------------------------------------------------------------------------------------------ */
 
 enum lora4j_arch {
+    LORA4J_ARCH_OTHER = -1, /* vocab-only load of an architecture the engine cannot run */
     LORA4J_ARCH_LLAMA = 0,
     LORA4J_ARCH_QWEN2 = 1
 };
@@ -261,10 +262,20 @@ enum lora4j_rope_scaling {
     LORA4J_ROPE_SCALING_LLAMA3 = 3
 };
 
+/* Targets for re-encoding weights (lora4j_quantize_params.type, lora4j_model_params.
+ * quantize_type): a plain lora4j_type, or one of these llama-quantize recipes that mix types
+ * per tensor (value = 1000 + llama.cpp's llama_ftype). */
+enum lora4j_quant_mix {
+    LORA4J_MIX_Q4_K_M = 1015, /* Q4_K; Q6_K for attn_v/ffn_down of the use_more_bits layers */
+    LORA4J_MIX_Q5_K_M = 1017  /* Q5_K; Q6_K for the same tensors */
+};
+
 typedef struct lora4j_model_params {
     int32_t n_threads;      /* threads for load-time work (quantization); <= 0: all cores */
-    int32_t quantize_type;  /* -1: keep the file's types; else quantize 2-D weights on load */
-    int32_t vocab_only;     /* 1: accept a file with a tokenizer and no tensors */
+    int32_t quantize_type;  /* -1: keep the file's types; else a lora4j_type or lora4j_quant_mix
+                               target for the 2-D weights, quantized on load into owned memory */
+    int32_t vocab_only;     /* 1: read hyper-parameters and tokenizer only, skip the weights.
+                               A file without tensors always loads as vocab-only. */
 } lora4j_model_params;
 
 typedef struct lora4j_hparams {
@@ -298,7 +309,10 @@ typedef struct lora4j_hparams {
 typedef struct lora4j_model lora4j_model;
 
 LORA4J_API lora4j_model_params lora4j_model_default_params(void);
-/* Load and validate a model: hyper-parameters, tensors present with the shapes they imply. */
+/* Load and validate a model: hyper-parameters, tensors present with the shapes they imply.
+ * Architectures llama and qwen2 (vocab-only loads accept any, as LORA4J_ARCH_OTHER); errors name
+ * the key or tensor and what was expected. Weights stay in the file mapping unless quantized on
+ * load (or 1-D tensors stored in f16/bf16, converted to f32). */
 LORA4J_API lora4j_status_t lora4j_model_load(const char *path, lora4j_model_params params,
                                              lora4j_model **out);
 LORA4J_API void lora4j_model_free(lora4j_model *model);
@@ -307,13 +321,16 @@ LORA4J_API lora4j_status_t lora4j_model_hparams(const lora4j_model *model, lora4
 LORA4J_API const lora4j_gguf *lora4j_model_gguf(const lora4j_model *model);
 
 typedef struct lora4j_quantize_params {
-    int32_t type;         /* target lora4j_type (F32/F16/BF16 dequantize) */
+    int32_t type;         /* target lora4j_type (F32/F16/BF16 dequantize) or lora4j_quant_mix */
     int32_t n_threads;    /* <= 0: all cores */
 } lora4j_quantize_params;
 
 LORA4J_API lora4j_quantize_params lora4j_quantize_default_params(void);
-/* Re-encode a model file as llama-quantize does: 2-D weights to `type`, norms and biases stay
- * f32, a row length the type cannot hold falls back to a type that can. Written atomically. */
+/* Re-encode a model file as llama-quantize does: 2-D weights to `type` (the output head to Q6_K
+ * for quantized targets other than Q8_0), 1-D tensors (norms, biases) copied as they are, a row
+ * length the type cannot hold falls back (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K->Q4_0,
+ * then F16). Metadata is copied, general.file_type set; written atomically. Default target:
+ * LORA4J_MIX_Q4_K_M. */
 LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char *out_path,
                                                  lora4j_quantize_params params);
 
@@ -321,7 +338,62 @@ LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char
 /* Inference: contexts, KV cache, forward pass, logits and log-probs                          */
 /* ------------------------------------------------------------------------------------------ */
 
-/* (inference section) */
+/* A context runs the forward pass of one model: it owns the KV cache of n_seq_max sequences
+ * and every activation buffer, all planned when it is created (nothing is allocated per call).
+ * The model is only read, so several contexts (one per thread) may share it. A context itself
+ * is not thread-safe. The KV cache holds f32 keys and values. */
+typedef struct lora4j_context lora4j_context;
+
+typedef struct lora4j_context_params {
+    int32_t n_ctx;      /* positions per sequence; <= 0: the training context, at most 4096 */
+    int32_t n_seq_max;  /* sequences with their own cache, ids 0..n_seq_max-1 */
+    int32_t n_batch;    /* tokens per forward chunk; longer calls are split into chunks */
+    int32_t n_threads;  /* <= 0: all cores */
+    int32_t exact_f32;  /* 1: f32 products with exactly dequantized weights (as training);
+                           0: int8 activations where the weight type allows (llama.cpp's way) */
+} lora4j_context_params;
+
+/* n_ctx 0 (training context, at most 4096), n_seq_max 1, n_batch 512, n_threads 0,
+ * exact_f32 0. */
+LORA4J_API lora4j_context_params lora4j_context_default_params(void);
+LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
+                                              lora4j_context_params params,
+                                              lora4j_context **out);
+LORA4J_API void lora4j_context_free(lora4j_context *ctx);
+/* The parameters in force, defaults resolved (n_ctx, n_threads; n_batch capped at n_ctx). */
+LORA4J_API lora4j_status_t lora4j_context_get_params(const lora4j_context *ctx,
+                                                     lora4j_context_params *out);
+
+/* Run n_tokens tokens through the model, as llama_decode does with a llama_batch: token i
+ * belongs to sequence seq_ids[i] (NULL: all 0) at position pos[i] (NULL: each sequence's next
+ * position). Each sequence's tokens must continue its cache: the first at kv_seq_pos(seq), the
+ * next ones at consecutive positions, all below n_ctx. Their keys and values are appended to
+ * that sequence's cache. Logits (n_vocab floats per row) are written to logits_out for every
+ * token with want_logits[i] != 0, in batch order (want_logits NULL: the last token only);
+ * logits_cap is the number of floats logits_out holds. Prompts run as matrix-matrix products;
+ * several sequences' tokens in one call share every weight pass. Nothing changes on error. */
+LORA4J_API lora4j_status_t lora4j_decode(lora4j_context *ctx, const int32_t *tokens,
+                                         const int32_t *pos, const int32_t *seq_ids,
+                                         int32_t n_tokens, const int8_t *want_logits,
+                                         float *logits_out, int64_t logits_cap);
+
+/* Forget sequence seq's cache (its next position becomes 0). */
+LORA4J_API lora4j_status_t lora4j_kv_seq_clear(lora4j_context *ctx, int32_t seq);
+/* Make dst's cache the first n_tokens positions of src's (a shared prompt prefix is computed
+ * once and copied to every sequence of a group). src == dst truncates. */
+LORA4J_API lora4j_status_t lora4j_kv_seq_copy(lora4j_context *ctx, int32_t src, int32_t dst,
+                                              int32_t n_tokens);
+/* Number of positions cached for seq (its next position); -1 if seq is out of range. */
+LORA4J_API int32_t lora4j_kv_seq_pos(const lora4j_context *ctx, int32_t seq);
+
+/* Teacher-forced log-probabilities: appends tokens[0..n_tokens-1] to sequence seq's cache and
+ * writes out[t-1] = log p(tokens[t] | cache, tokens[<t]) for t = 1..n_tokens-1 (n_tokens-1
+ * floats). The output head and log-softmax run over chunks of rows, never n_tokens x n_vocab
+ * logits at once. To score a continuation of a cached prefix, pass the prefix's last token
+ * first after kv_seq_copy(ctx, seq, seq, prefix_len - 1). */
+LORA4J_API lora4j_status_t lora4j_sequence_logprobs(lora4j_context *ctx, int32_t seq,
+                                                    const int32_t *tokens, int32_t n_tokens,
+                                                    float *out);
 
 
 /* ------------------------------------------------------------------------------------------ */

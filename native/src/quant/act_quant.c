@@ -1,0 +1,35 @@
+/* Int8 quantization of activations for the fast matmul path: symmetric, one scale per block
+ * (32 for kind A weights, 256 for kind B), q = rint(x * 127/amax). Run once per call. */
+#include "quant/gemm.h"
+
+/* Quantize one block of len values; returns its scale. */
+static float quantize_block(const float *x, int len, int8_t *q) {
+    float amax = 0.0f;
+    for (int i = 0; i < len; i++) amax = fmaxf(amax, fabsf(x[i]));
+    const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+    for (int i = 0; i < len; i++) q[i] = (int8_t)lrintf(x[i] * id);
+    return amax / 127.0f;
+}
+
+void l4_quantize_acts(const float *x, int64_t ldx, int64_t t0, int64_t t1, int64_t n, int kind,
+                      const l4_qact *out) {
+    const int blk = kind == L4_KIND_A ? L4_QK : L4_QK_K;
+    for (int64_t t = t0; t < t1; t++) {
+        const float *xt = x + t * ldx;
+        int8_t *q = out->q + t * n;
+        float *s = out->s + t * (n / 16);
+        for (int64_t b = 0; b < n / blk; b++) {
+            const float d = quantize_block(xt + b * blk, blk, q + b * blk);
+            if (kind == L4_KIND_A) {
+                for (int i = 0; i < 8; i++) out->dexp[t * (n / 4) + b * 8 + i] = d;
+            } else {
+                out->d[t * (n / L4_QK_K) + b] = d;
+            }
+            for (int g = 0; g < blk / 16; g++) {
+                int sum = 0;
+                for (int i = 0; i < 16; i++) sum += q[b * blk + g * 16 + i];
+                s[b * (blk / 16) + g] = d * (float)sum;
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+/* AVX2/FMA micro-kernels (see gemm.h). Tiles are instantiated with constant sizes through
+ * always-inline helpers so the accumulators live in registers. */
+#include <immintrin.h>
+
+#include "quant/gemm.h"
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* Mask of the first n (0..8) lanes, for the tails of rows that are not a multiple of 8. */
+INLINE __m256i tail_mask(int64_t n) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), idx);
+}
+
+/* The sums of four vectors' lanes, as one vector [sum a, sum b, sum c, sum d]. */
+INLINE __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
+    const __m256 ab = _mm256_hadd_ps(a, b), cd = _mm256_hadd_ps(c, d);
+    const __m256 abcd = _mm256_hadd_ps(ab, cd);
+    return _mm_add_ps(_mm256_castps256_ps128(abcd), _mm256_extractf128_ps(abcd, 1));
+}
+
+INLINE float hsum(__m256 a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Store (or add) the first nr of four row results of one token. */
+INLINE void store_rows(float *y, __m128 v, int64_t nr, int accumulate) {
+    if (nr == 4) {
+        _mm_storeu_ps(y, accumulate ? _mm_add_ps(_mm_loadu_ps(y), v) : v);
+        return;
+    }
+    float tmp[4];
+    _mm_storeu_ps(tmp, v);
+    for (int64_t r = 0; r < nr; r++) y[r] = accumulate ? y[r] + tmp[r] : tmp[r];
+}
+
+/* ---- f32: 4 rows x NT tokens, dot-product form -------------------------------------------- */
+
+INLINE void f32_tile(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int NT,
+                     int64_t k, float *y, int64_t ldy, int accumulate) {
+    const float *wr[4];
+    for (int r = 0; r < 4; r++) wr[r] = w + (r < nr ? r : nr - 1) * ldw; /* extra rows repeat the last */
+    __m256 acc[4][2];
+    for (int r = 0; r < 4; r++)
+        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+        __m256 wv[4];
+        for (int r = 0; r < 4; r++) wv[r] = _mm256_loadu_ps(wr[r] + i);
+        for (int t = 0; t < NT; t++) {
+            const __m256 xv = _mm256_loadu_ps(x + t * ldx + i);
+            for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+        }
+    }
+    if (i < k) {
+        const __m256i m = tail_mask(k - i);
+        __m256 wv[4];
+        for (int r = 0; r < 4; r++) wv[r] = _mm256_maskload_ps(wr[r] + i, m);
+        for (int t = 0; t < NT; t++) {
+            const __m256 xv = _mm256_maskload_ps(x + t * ldx + i, m);
+            for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+        }
+    }
+    for (int t = 0; t < NT; t++) store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, accumulate);
+}
+
+static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
+                     int64_t nt, int64_t k, float *y, int64_t ldy, int accumulate) {
+    int64_t t = 0;
+    for (; t + 2 <= nt; t += 2)
+        for (int64_t r = 0; r < nr; r += 4)
+            f32_tile(w + r * ldw, ldw, nr - r < 4 ? nr - r : 4, x + t * ldx, ldx, 2, k, y + t * ldy + r, ldy, accumulate);
+    for (; t < nt; t++)
+        for (int64_t r = 0; r < nr; r += 4)
+            f32_tile(w + r * ldw, ldw, nr - r < 4 ? nr - r : 4, x + t * ldx, ldx, 1, k, y + t * ldy + r, ldy, accumulate);
+}
+
+/* ---- f32 transposed: NT tokens x 16 columns, axpy form ------------------------------------ */
+
+INLINE void t_tile(const float *w, int64_t ldw, int64_t no, const float *dy, int64_t lddy, int NT,
+                   int64_t nc, float *dx, int64_t lddx) {
+    const int full = nc >= 16;
+    const __m256i m0 = tail_mask(nc < 8 ? nc : 8), m1 = tail_mask(nc < 16 ? nc - 8 : 8);
+    __m256 acc[4][2];
+    for (int t = 0; t < NT; t++) {
+        acc[t][0] = full ? _mm256_loadu_ps(dx + t * lddx) : _mm256_maskload_ps(dx + t * lddx, m0);
+        acc[t][1] = full ? _mm256_loadu_ps(dx + t * lddx + 8) : _mm256_maskload_ps(dx + t * lddx + 8, m1);
+    }
+    for (int64_t o = 0; o < no; o++) {
+        const float *wo = w + o * ldw;
+        const __m256 w0 = full ? _mm256_loadu_ps(wo) : _mm256_maskload_ps(wo, m0);
+        const __m256 w1 = full ? _mm256_loadu_ps(wo + 8) : _mm256_maskload_ps(wo + 8, m1);
+        for (int t = 0; t < NT; t++) {
+            const __m256 g = _mm256_broadcast_ss(dy + t * lddy + o);
+            acc[t][0] = _mm256_fmadd_ps(w0, g, acc[t][0]);
+            acc[t][1] = _mm256_fmadd_ps(w1, g, acc[t][1]);
+        }
+    }
+    for (int t = 0; t < NT; t++) {
+        if (full) {
+            _mm256_storeu_ps(dx + t * lddx, acc[t][0]);
+            _mm256_storeu_ps(dx + t * lddx + 8, acc[t][1]);
+        } else {
+            _mm256_maskstore_ps(dx + t * lddx, m0, acc[t][0]);
+            _mm256_maskstore_ps(dx + t * lddx + 8, m1, acc[t][1]);
+        }
+    }
+}
+
+static void gemm_t_f32(const float *w, int64_t ldw, int64_t no, const float *dy, int64_t lddy,
+                       int64_t nt, int64_t nc, float *dx, int64_t lddx) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4)
+        for (int64_t c = 0; c < nc; c += 16)
+            t_tile(w + c, ldw, no, dy + t * lddy, lddy, 4, nc - c, dx + t * lddx + c, lddx);
+    for (; t < nt; t++)
+        for (int64_t c = 0; c < nc; c += 16)
+            t_tile(w + c, ldw, no, dy + t * lddy, lddy, 1, nc - c, dx + t * lddx + c, lddx);
+}
+
+/* ---- int8, kind A: 2 rows x NT tokens, blocks of 32 with a float scale each --------------- */
+
+/* sum_g c[g]*s[g] over ng groups. */
+INLINE float group_terms(const float *c, const float *s, int64_t ng) {
+    __m256 acc = _mm256_setzero_ps();
+    int64_t g = 0;
+    for (; g + 8 <= ng; g += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(c + g), _mm256_loadu_ps(s + g), acc);
+    float tail = 0.0f;
+    for (; g < ng; g++) tail += c[g] * s[g];
+    return hsum(acc) + tail;
+}
+
+/* Exact int32 lane sums of a block of 32 u8 weights times 32 s8 activations (widened to int16
+ * so every u8 value is safe). */
+INLINE __m256i dot32_u8s8(__m256i wlo, __m256i whi, const int8_t *xq) {
+    const __m256i xlo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)xq));
+    const __m256i xhi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(xq + 16)));
+    return _mm256_add_epi32(_mm256_madd_epi16(wlo, xlo), _mm256_madd_epi16(whi, xhi));
+}
+
+INLINE void qa_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, int64_t n, float *y,
+                    int64_t ldy) {
+    const int64_t r1 = nr > 1 ? 1 : 0; /* a single row computes itself twice */
+    const uint8_t *u[2] = {w->u, w->u + r1 * n};
+    const float *wd[2] = {w->dexp, w->dexp + r1 * (n / 4)};
+    __m256 acc[2][2];
+    for (int r = 0; r < 2; r++)
+        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / L4_QK; b++) {
+        __m256i wlo[2], whi[2];
+        __m256 ws[2];
+        for (int r = 0; r < 2; r++) {
+            wlo[r] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(u[r] + b * 32)));
+            whi[r] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(u[r] + b * 32 + 16)));
+            ws[r] = _mm256_loadu_ps(wd[r] + b * 8);
+        }
+        for (int t = 0; t < NT; t++) {
+            const int8_t *xq = x->q + t * n + b * 32;
+            const __m256 xs = _mm256_loadu_ps(x->dexp + t * (n / 4) + b * 8);
+            for (int r = 0; r < 2; r++) {
+                const __m256i p = dot32_u8s8(wlo[r], whi[r], xq);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws[r], xs), acc[r][t]);
+            }
+        }
+    }
+    for (int t = 0; t < NT; t++)
+        for (int r = 0; r < nr && r < 2; r++)
+            y[t * ldy + r] = hsum(acc[r][t]) + group_terms(w->c + r * (n / 16), x->s + t * (n / 16), n / 16);
+}
+
+static void gemm_qa(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t nt, int64_t n,
+                    float *y, int64_t ldy) {
+    for (int64_t t = 0; t < nt; t += 2) {
+        const l4_qact xt = l4_qact_tokens(x, t, n);
+        for (int64_t r = 0; r < nr; r += 2) {
+            const l4_unpacked wr = l4_unpacked_rows(w, r, n);
+            if (nt - t >= 2) {
+                qa_tile(&wr, nr - r, &xt, 2, n, y + t * ldy + r, ldy);
+            } else {
+                qa_tile(&wr, nr - r, &xt, 1, n, y + t * ldy + r, ldy);
+            }
+        }
+    }
+}
+
+/* ---- int8, kind B: 2 rows x NT tokens, super-blocks of 256 with integer group scales ------ */
+
+INLINE void qb_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, int64_t n, float *y,
+                    int64_t ldy) {
+    const int64_t r1 = nr > 1 ? 1 : 0;
+    const uint8_t *u[2] = {w->u, w->u + r1 * n};
+    const int16_t *sc[2] = {w->scx, w->scx + r1 * (n / 2)};
+    const float *wd[2] = {w->d, w->d + r1 * (n / L4_QK_K)};
+    __m256 acc[2][2];
+    for (int r = 0; r < 2; r++)
+        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / L4_QK_K; b++) {
+        __m256i isum[2][2];
+        for (int r = 0; r < 2; r++)
+            for (int t = 0; t < NT; t++) isum[r][t] = _mm256_setzero_si256();
+        for (int j = 0; j < L4_QK_K; j += 32) {
+            const int64_t k = b * L4_QK_K + j;
+            __m256i wv[2], sv[2];
+            for (int r = 0; r < 2; r++) {
+                wv[r] = _mm256_loadu_si256((const __m256i *)(u[r] + k));
+                sv[r] = _mm256_loadu_si256((const __m256i *)(sc[r] + k / 2));
+            }
+            for (int t = 0; t < NT; t++) {
+                const __m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + t * n + k));
+                for (int r = 0; r < 2; r++) {
+                    const __m256i p16 = _mm256_maddubs_epi16(wv[r], xv); /* u <= 63: no saturation */
+                    isum[r][t] = _mm256_add_epi32(isum[r][t], _mm256_madd_epi16(p16, sv[r]));
+                }
+            }
+        }
+        for (int t = 0; t < NT; t++) {
+            const float xd = x->d[t * (n / L4_QK_K) + b];
+            for (int r = 0; r < 2; r++)
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r][t]), _mm256_set1_ps(wd[r][b] * xd), acc[r][t]);
+        }
+    }
+    for (int t = 0; t < NT; t++)
+        for (int r = 0; r < nr && r < 2; r++)
+            y[t * ldy + r] = hsum(acc[r][t]) + group_terms(w->c + r * (n / 16), x->s + t * (n / 16), n / 16);
+}
+
+static void gemm_qb(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t nt, int64_t n,
+                    float *y, int64_t ldy) {
+    for (int64_t t = 0; t < nt; t += 2) {
+        const l4_qact xt = l4_qact_tokens(x, t, n);
+        for (int64_t r = 0; r < nr; r += 2) {
+            const l4_unpacked wr = l4_unpacked_rows(w, r, n);
+            if (nt - t >= 2) {
+                qb_tile(&wr, nr - r, &xt, 2, n, y + t * ldy + r, ldy);
+            } else {
+                qb_tile(&wr, nr - r, &xt, 1, n, y + t * ldy + r, ldy);
+            }
+        }
+    }
+}
+
+const l4_gemm_kernels l4_gemm_avx2 = {gemm_f32, gemm_t_f32, gemm_qa, gemm_qb};
