@@ -462,6 +462,195 @@ LORA4J_API lora4j_status_t lora4j_sampler_sample_ex(lora4j_sampler *s, const flo
 LORA4J_API lora4j_status_t lora4j_log_softmax(const float *logits, int32_t n, float *out);
 
 
+/* ------------------------------------------------------------------------------------------ */
+/* LoRA adapters                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Which projections of each block get a LoRA pair (bit mask). */
+enum lora4j_lora_target {
+    LORA4J_TARGET_ATTN_Q = 1,
+    LORA4J_TARGET_ATTN_K = 2,
+    LORA4J_TARGET_ATTN_V = 4,
+    LORA4J_TARGET_ATTN_OUTPUT = 8,
+    LORA4J_TARGET_FFN_GATE = 16,
+    LORA4J_TARGET_FFN_UP = 32,
+    LORA4J_TARGET_FFN_DOWN = 64,
+    LORA4J_TARGET_ALL = 127
+};
+
+enum lora4j_lora_init {
+    LORA4J_LORA_INIT_PEFT = 0,    /* PEFT's default: A Kaiming-uniform (a = sqrt(5)), B zero */
+    LORA4J_LORA_INIT_GAUSSIAN = 1 /* PEFT's "gaussian": A ~ N(0, 1/r), B zero */
+};
+
+enum lora4j_lora_bias {
+    LORA4J_LORA_BIAS_NONE = 0,      /* biases stay frozen */
+    LORA4J_LORA_BIAS_LORA_ONLY = 1, /* train the biases of adapted projections (qwen2 q/k/v) */
+    LORA4J_LORA_BIAS_ALL = 2        /* train every bias the model has */
+};
+
+typedef struct lora4j_lora_params {
+    int32_t rank;          /* r >= 1, at most min(n_in, n_out) of every adapted weight */
+    float alpha;           /* scale = alpha / r (alpha / sqrt(r) with rslora) */
+    int32_t rslora;
+    float dropout;         /* on the LoRA input during training, in [0, 1) */
+    uint32_t targets;      /* lora4j_lora_target bits, non-zero */
+    int32_t layer_begin;   /* adapt layers [layer_begin, layer_end); layer_end <= 0: to the last */
+    int32_t layer_end;
+    int32_t init;          /* lora4j_lora_init */
+    int32_t bias;          /* lora4j_lora_bias */
+    uint64_t seed;         /* initialisation */
+} lora4j_lora_params;
+
+/* A set of LoRA pairs (A, B in f32) for one model's projections. Holds no reference to the
+ * model after creation except its shapes; must be used with a model of the same shapes. */
+typedef struct lora4j_adapter lora4j_adapter;
+
+typedef struct lora4j_adapter_info {
+    int32_t rank;
+    float alpha;          /* as given; for rsLoRA the saved GGUF carries alpha * sqrt(r) */
+    int32_t rslora;
+    float scale;          /* the factor applied to B·A·x */
+    int64_t n_pairs;
+    int64_t n_params;     /* trainable parameters (A, B and trained biases) */
+    int32_t n_biases;     /* trained bias deltas held (not representable in llama.cpp's format) */
+} lora4j_adapter_info;
+
+/* One adapted projection; pointers stay valid for the adapter's life and may be written
+ * (import from other formats). a: [rank][n_in], b: [n_out][rank], row-major (PEFT's layout). */
+typedef struct lora4j_lora_pair {
+    const char *base_name; /* GGUF name of the adapted weight, e.g. "blk.3.attn_q.weight" */
+    int32_t layer;
+    int32_t target;        /* one lora4j_lora_target bit */
+    int64_t n_in, n_out, rank;
+    float *a;
+    float *b;
+    float *bias_delta;     /* [n_out] trained bias delta, or NULL */
+} lora4j_lora_pair;
+
+/* r 8, alpha 16, no rslora, dropout 0, all targets, all layers, PEFT init, no bias, seed 42. */
+LORA4J_API lora4j_lora_params lora4j_lora_default_params(void);
+LORA4J_API lora4j_status_t lora4j_adapter_new(const lora4j_model *model,
+                                              const lora4j_lora_params *params,
+                                              lora4j_adapter **out);
+/* Load llama.cpp's LoRA GGUF (general.type "adapter", adapter.type "lora"); validated against
+ * the model (architecture, names, shapes). */
+LORA4J_API lora4j_status_t lora4j_adapter_load(const lora4j_model *model, const char *path,
+                                               lora4j_adapter **out);
+/* Write llama.cpp's LoRA GGUF atomically (loads with llama.cpp's --lora). An adapter holding
+ * trained bias deltas cannot be represented there: LORA4J_ERR_UNSUPPORTED saying so. */
+LORA4J_API lora4j_status_t lora4j_adapter_save(const lora4j_adapter *adapter, const char *path);
+/* A deep copy (a frozen snapshot, e.g. the reference of an RL run). */
+LORA4J_API lora4j_status_t lora4j_adapter_clone(const lora4j_adapter *adapter, lora4j_adapter **out);
+LORA4J_API void lora4j_adapter_free(lora4j_adapter *adapter);
+LORA4J_API lora4j_status_t lora4j_adapter_get_info(const lora4j_adapter *adapter,
+                                                   lora4j_adapter_info *out);
+LORA4J_API lora4j_status_t lora4j_adapter_get_pair(const lora4j_adapter *adapter, int64_t i,
+                                                   lora4j_lora_pair *out);
+
+/* Adapters applied by an inference context: y = W x + sum_i scales[i] * s_i * B_i A_i x.
+ * n = 0 switches them off. The adapters must outlive their use by the context. */
+LORA4J_API lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx,
+                                                       const lora4j_adapter *const *adapters,
+                                                       const float *scales, int32_t n);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Training                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* One differentiable primitive carries every objective (SFT, DPO, GRPO, custom):
+ *   L = sum_i weights[i] * log p(tokens[i] | the tokens before i in its segment)
+ * The caller supplies the per-token weights (dL/dlog p); the trainer accumulates dL/dθ for the
+ * trainable parameters. SFT's mean cross-entropy over n target tokens: weights = -mask / n. */
+typedef struct lora4j_train_params {
+    int32_t n_rows;        /* sequences per micro-batch */
+    int32_t n_seq;         /* tokens per sequence */
+    int32_t n_threads;     /* <= 0: all cores */
+    int32_t checkpointing; /* 1: keep only each layer's input, recompute the rest in backward */
+    int32_t full;          /* 1: full fine-tuning of the model's weights (no trainable adapter) */
+    int32_t freeze_layers; /* full fine-tuning: the first N layers (and the embedding) stay frozen */
+    uint64_t seed;         /* dropout */
+} lora4j_train_params;
+
+typedef struct lora4j_memory_plan {
+    int64_t weights;       /* model weights resident (mmapped or owned) */
+    int64_t trainable;     /* trainable parameters and their gradients */
+    int64_t optimizer;     /* optimizer state */
+    int64_t activations;   /* activations and scratch for one micro-batch */
+    int64_t total;
+} lora4j_memory_plan;
+
+typedef struct lora4j_trainer lora4j_trainer;
+
+enum lora4j_optimizer {
+    LORA4J_OPTIM_ADAMW = 0,
+    LORA4J_OPTIM_SGD = 1
+};
+
+typedef struct lora4j_optim_params {
+    int32_t kind;          /* lora4j_optimizer */
+    float lr;
+    float beta1, beta2, eps;   /* AdamW */
+    float momentum;            /* SGD */
+    float weight_decay;
+    float max_grad_norm;   /* clip the global norm to this; <= 0: no clipping */
+    float grad_scale;      /* gradients are multiplied by this first (e.g. 1 / accumulation) */
+} lora4j_optim_params;
+
+/* n_rows 1, n_seq 256, n_threads 0, checkpointing 0, full 0, freeze_layers 0, seed 42. */
+LORA4J_API lora4j_train_params lora4j_train_default_params(void);
+/* AdamW, lr 2e-4, betas 0.9/0.999, eps 1e-8, momentum 0, weight decay 0, clip 1.0, scale 1. */
+LORA4J_API lora4j_optim_params lora4j_optim_default_params(void);
+
+/* Memory the trainer would need, without allocating it. */
+LORA4J_API lora4j_status_t lora4j_trainer_plan(const lora4j_model *model,
+                                               const lora4j_adapter *trainable,
+                                               const lora4j_train_params *params,
+                                               lora4j_memory_plan *out);
+/* A trainer of `trainable` (NULL with params.full) on top of the frozen adapters (applied with
+ * their scales, never updated: a fine-tuned starting point, or the RL reference). All buffers
+ * are planned here. Model and adapters must outlive the trainer. */
+LORA4J_API lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_adapter *trainable,
+                                              const lora4j_adapter *const *frozen,
+                                              const float *frozen_scales, int32_t n_frozen,
+                                              const lora4j_train_params *params,
+                                              lora4j_trainer **out);
+LORA4J_API void lora4j_trainer_free(lora4j_trainer *tr);
+
+/* Forward and backward of one micro-batch. All arrays are [n_rows * n_seq]:
+ *   tokens: ids; pos: position of each token within its segment (restarting at 0 for every
+ *   packed example); seg: segment id per token (attention never crosses segments; -1 marks
+ *   padding); weights: dL/dlog p for predicting token i from the tokens before it in its segment
+ *   (must be 0 where no such prediction exists: a segment's first token, padding).
+ * Accumulates gradients (+=); writes every token's log p to out_logprobs (NULL: skip; 0 where
+ * no prediction) and L to *out_objective (NULL: skip). NaN/inf loss: LORA4J_ERR_NUMERIC and the
+ * gradients are left unchanged. */
+LORA4J_API lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t *tokens,
+                                               const int32_t *pos, const int32_t *seg,
+                                               const float *weights, float *out_logprobs,
+                                               double *out_objective);
+/* Forward only: log-probs as in trainer_step, with the trainable adapter on (the policy) or off
+ * (the reference: frozen adapters only). Full fine-tuning: use_trainable is ignored. */
+LORA4J_API lora4j_status_t lora4j_trainer_logprobs(lora4j_trainer *tr, const int32_t *tokens,
+                                                   const int32_t *pos, const int32_t *seg,
+                                                   int32_t use_trainable, float *out_logprobs);
+LORA4J_API lora4j_status_t lora4j_trainer_zero_grad(lora4j_trainer *tr);
+/* Global L2 norm of the accumulated gradients. */
+LORA4J_API lora4j_status_t lora4j_trainer_grad_norm(lora4j_trainer *tr, double *out);
+/* Scale, clip and apply the accumulated gradients, then zero them; *out_grad_norm (may be NULL)
+ * gets the norm before clipping. Non-finite gradients: LORA4J_ERR_NUMERIC, nothing changes. */
+LORA4J_API lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr,
+                                                         const lora4j_optim_params *params,
+                                                         double *out_grad_norm);
+/* Optimizer steps taken so far (restored by load_state). */
+LORA4J_API int64_t lora4j_trainer_steps(const lora4j_trainer *tr);
+/* Optimizer state (moments, step count) as a GGUF file, atomically; load checks it matches. */
+LORA4J_API lora4j_status_t lora4j_trainer_save_state(const lora4j_trainer *tr, const char *path);
+LORA4J_API lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const char *path);
+/* Full fine-tuning: write the model with its trained weights (metadata and tokenizer of the base,
+ * untouched tensors copied), atomically. */
+LORA4J_API lora4j_status_t lora4j_trainer_save_model(const lora4j_trainer *tr, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3147,6 +3147,17 @@ public class lora4j_h {
         }
     }
 
+    private static final int LORA4J_ARCH_OTHER = (int)-1L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_arch.LORA4J_ARCH_OTHER = -1
+     * }
+     */
+    public static int LORA4J_ARCH_OTHER() {
+        return LORA4J_ARCH_OTHER;
+    }
+
     private static final int LORA4J_ARCH_LLAMA = (int)0L;
 
     /**
@@ -3233,6 +3244,28 @@ public class lora4j_h {
      */
     public static int LORA4J_ROPE_SCALING_LLAMA3() {
         return LORA4J_ROPE_SCALING_LLAMA3;
+    }
+
+    private static final int LORA4J_MIX_Q4_K_M = (int)1015L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_quant_mix.LORA4J_MIX_Q4_K_M = 1015
+     * }
+     */
+    public static int LORA4J_MIX_Q4_K_M() {
+        return LORA4J_MIX_Q4_K_M;
+    }
+
+    private static final int LORA4J_MIX_Q5_K_M = (int)1017L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_quant_mix.LORA4J_MIX_Q5_K_M = 1017
+     * }
+     */
+    public static int LORA4J_MIX_Q5_K_M() {
+        return LORA4J_MIX_Q5_K_M;
     }
 
     private static class lora4j_model_default_params {
@@ -3650,6 +3683,563 @@ public class lora4j_h {
                 traceDowncall("lora4j_model_quantize", in_path, out_path, params);
             }
             return (int)mh$.invokeExact(in_path, out_path, params);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_context_default_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_context_params.layout()
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_context_default_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_context_params lora4j_context_default_params(void)
+     * }
+     */
+    public static FunctionDescriptor lora4j_context_default_params$descriptor() {
+        return lora4j_context_default_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_context_params lora4j_context_default_params(void)
+     * }
+     */
+    public static MethodHandle lora4j_context_default_params$handle() {
+        return lora4j_context_default_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_context_params lora4j_context_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_context_default_params$address() {
+        return lora4j_context_default_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_context_params lora4j_context_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_context_default_params(SegmentAllocator allocator) {
+        var mh$ = lora4j_context_default_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_context_default_params", allocator);
+            }
+            return (MemorySegment)mh$.invokeExact(allocator);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_context_new {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_context_params.layout(),
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_context_new");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_new(const lora4j_model *model, lora4j_context_params params, lora4j_context **out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_context_new$descriptor() {
+        return lora4j_context_new.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_new(const lora4j_model *model, lora4j_context_params params, lora4j_context **out)
+     * }
+     */
+    public static MethodHandle lora4j_context_new$handle() {
+        return lora4j_context_new.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_new(const lora4j_model *model, lora4j_context_params params, lora4j_context **out)
+     * }
+     */
+    public static MemorySegment lora4j_context_new$address() {
+        return lora4j_context_new.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_new(const lora4j_model *model, lora4j_context_params params, lora4j_context **out)
+     * }
+     */
+    public static int lora4j_context_new(MemorySegment model, MemorySegment params, MemorySegment out) {
+        var mh$ = lora4j_context_new.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_context_new", model, params, out);
+            }
+            return (int)mh$.invokeExact(model, params, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_context_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_context_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void lora4j_context_free(lora4j_context *ctx)
+     * }
+     */
+    public static FunctionDescriptor lora4j_context_free$descriptor() {
+        return lora4j_context_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void lora4j_context_free(lora4j_context *ctx)
+     * }
+     */
+    public static MethodHandle lora4j_context_free$handle() {
+        return lora4j_context_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void lora4j_context_free(lora4j_context *ctx)
+     * }
+     */
+    public static MemorySegment lora4j_context_free$address() {
+        return lora4j_context_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void lora4j_context_free(lora4j_context *ctx)
+     * }
+     */
+    public static void lora4j_context_free(MemorySegment ctx) {
+        var mh$ = lora4j_context_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_context_free", ctx);
+            }
+            mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_context_get_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_context_get_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_get_params(const lora4j_context *ctx, lora4j_context_params *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_context_get_params$descriptor() {
+        return lora4j_context_get_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_get_params(const lora4j_context *ctx, lora4j_context_params *out)
+     * }
+     */
+    public static MethodHandle lora4j_context_get_params$handle() {
+        return lora4j_context_get_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_get_params(const lora4j_context *ctx, lora4j_context_params *out)
+     * }
+     */
+    public static MemorySegment lora4j_context_get_params$address() {
+        return lora4j_context_get_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_get_params(const lora4j_context *ctx, lora4j_context_params *out)
+     * }
+     */
+    public static int lora4j_context_get_params(MemorySegment ctx, MemorySegment out) {
+        var mh$ = lora4j_context_get_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_context_get_params", ctx, out);
+            }
+            return (int)mh$.invokeExact(ctx, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_decode {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_decode");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_decode(lora4j_context *ctx, const int32_t *tokens, const int32_t *pos, const int32_t *seq_ids, int32_t n_tokens, const int8_t *want_logits, float *logits_out, int64_t logits_cap)
+     * }
+     */
+    public static FunctionDescriptor lora4j_decode$descriptor() {
+        return lora4j_decode.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_decode(lora4j_context *ctx, const int32_t *tokens, const int32_t *pos, const int32_t *seq_ids, int32_t n_tokens, const int8_t *want_logits, float *logits_out, int64_t logits_cap)
+     * }
+     */
+    public static MethodHandle lora4j_decode$handle() {
+        return lora4j_decode.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_decode(lora4j_context *ctx, const int32_t *tokens, const int32_t *pos, const int32_t *seq_ids, int32_t n_tokens, const int8_t *want_logits, float *logits_out, int64_t logits_cap)
+     * }
+     */
+    public static MemorySegment lora4j_decode$address() {
+        return lora4j_decode.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_decode(lora4j_context *ctx, const int32_t *tokens, const int32_t *pos, const int32_t *seq_ids, int32_t n_tokens, const int8_t *want_logits, float *logits_out, int64_t logits_cap)
+     * }
+     */
+    public static int lora4j_decode(MemorySegment ctx, MemorySegment tokens, MemorySegment pos, MemorySegment seq_ids, int n_tokens, MemorySegment want_logits, MemorySegment logits_out, long logits_cap) {
+        var mh$ = lora4j_decode.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_decode", ctx, tokens, pos, seq_ids, n_tokens, want_logits, logits_out, logits_cap);
+            }
+            return (int)mh$.invokeExact(ctx, tokens, pos, seq_ids, n_tokens, want_logits, logits_out, logits_cap);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_kv_seq_clear {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_kv_seq_clear");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_clear(lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static FunctionDescriptor lora4j_kv_seq_clear$descriptor() {
+        return lora4j_kv_seq_clear.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_clear(lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static MethodHandle lora4j_kv_seq_clear$handle() {
+        return lora4j_kv_seq_clear.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_clear(lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static MemorySegment lora4j_kv_seq_clear$address() {
+        return lora4j_kv_seq_clear.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_clear(lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static int lora4j_kv_seq_clear(MemorySegment ctx, int seq) {
+        var mh$ = lora4j_kv_seq_clear.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_kv_seq_clear", ctx, seq);
+            }
+            return (int)mh$.invokeExact(ctx, seq);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_kv_seq_copy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_INT,
+            lora4j_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_kv_seq_copy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_copy(lora4j_context *ctx, int32_t src, int32_t dst, int32_t n_tokens)
+     * }
+     */
+    public static FunctionDescriptor lora4j_kv_seq_copy$descriptor() {
+        return lora4j_kv_seq_copy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_copy(lora4j_context *ctx, int32_t src, int32_t dst, int32_t n_tokens)
+     * }
+     */
+    public static MethodHandle lora4j_kv_seq_copy$handle() {
+        return lora4j_kv_seq_copy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_copy(lora4j_context *ctx, int32_t src, int32_t dst, int32_t n_tokens)
+     * }
+     */
+    public static MemorySegment lora4j_kv_seq_copy$address() {
+        return lora4j_kv_seq_copy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_kv_seq_copy(lora4j_context *ctx, int32_t src, int32_t dst, int32_t n_tokens)
+     * }
+     */
+    public static int lora4j_kv_seq_copy(MemorySegment ctx, int src, int dst, int n_tokens) {
+        var mh$ = lora4j_kv_seq_copy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_kv_seq_copy", ctx, src, dst, n_tokens);
+            }
+            return (int)mh$.invokeExact(ctx, src, dst, n_tokens);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_kv_seq_pos {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_kv_seq_pos");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t lora4j_kv_seq_pos(const lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static FunctionDescriptor lora4j_kv_seq_pos$descriptor() {
+        return lora4j_kv_seq_pos.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t lora4j_kv_seq_pos(const lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static MethodHandle lora4j_kv_seq_pos$handle() {
+        return lora4j_kv_seq_pos.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t lora4j_kv_seq_pos(const lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static MemorySegment lora4j_kv_seq_pos$address() {
+        return lora4j_kv_seq_pos.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t lora4j_kv_seq_pos(const lora4j_context *ctx, int32_t seq)
+     * }
+     */
+    public static int lora4j_kv_seq_pos(MemorySegment ctx, int seq) {
+        var mh$ = lora4j_kv_seq_pos.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_kv_seq_pos", ctx, seq);
+            }
+            return (int)mh$.invokeExact(ctx, seq);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_sequence_logprobs {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_sequence_logprobs");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sequence_logprobs(lora4j_context *ctx, int32_t seq, const int32_t *tokens, int32_t n_tokens, float *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_sequence_logprobs$descriptor() {
+        return lora4j_sequence_logprobs.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sequence_logprobs(lora4j_context *ctx, int32_t seq, const int32_t *tokens, int32_t n_tokens, float *out)
+     * }
+     */
+    public static MethodHandle lora4j_sequence_logprobs$handle() {
+        return lora4j_sequence_logprobs.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sequence_logprobs(lora4j_context *ctx, int32_t seq, const int32_t *tokens, int32_t n_tokens, float *out)
+     * }
+     */
+    public static MemorySegment lora4j_sequence_logprobs$address() {
+        return lora4j_sequence_logprobs.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_sequence_logprobs(lora4j_context *ctx, int32_t seq, const int32_t *tokens, int32_t n_tokens, float *out)
+     * }
+     */
+    public static int lora4j_sequence_logprobs(MemorySegment ctx, int seq, MemorySegment tokens, int n_tokens, MemorySegment out) {
+        var mh$ = lora4j_sequence_logprobs.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_sequence_logprobs", ctx, seq, tokens, n_tokens, out);
+            }
+            return (int)mh$.invokeExact(ctx, seq, tokens, n_tokens, out);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {
@@ -4200,6 +4790,1584 @@ public class lora4j_h {
                 traceDowncall("lora4j_log_softmax", logits, n, out);
             }
             return (int)mh$.invokeExact(logits, n, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final int LORA4J_TARGET_ATTN_Q = (int)1L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_ATTN_Q = 1
+     * }
+     */
+    public static int LORA4J_TARGET_ATTN_Q() {
+        return LORA4J_TARGET_ATTN_Q;
+    }
+
+    private static final int LORA4J_TARGET_ATTN_K = (int)2L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_ATTN_K = 2
+     * }
+     */
+    public static int LORA4J_TARGET_ATTN_K() {
+        return LORA4J_TARGET_ATTN_K;
+    }
+
+    private static final int LORA4J_TARGET_ATTN_V = (int)4L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_ATTN_V = 4
+     * }
+     */
+    public static int LORA4J_TARGET_ATTN_V() {
+        return LORA4J_TARGET_ATTN_V;
+    }
+
+    private static final int LORA4J_TARGET_ATTN_OUTPUT = (int)8L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_ATTN_OUTPUT = 8
+     * }
+     */
+    public static int LORA4J_TARGET_ATTN_OUTPUT() {
+        return LORA4J_TARGET_ATTN_OUTPUT;
+    }
+
+    private static final int LORA4J_TARGET_FFN_GATE = (int)16L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_FFN_GATE = 16
+     * }
+     */
+    public static int LORA4J_TARGET_FFN_GATE() {
+        return LORA4J_TARGET_FFN_GATE;
+    }
+
+    private static final int LORA4J_TARGET_FFN_UP = (int)32L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_FFN_UP = 32
+     * }
+     */
+    public static int LORA4J_TARGET_FFN_UP() {
+        return LORA4J_TARGET_FFN_UP;
+    }
+
+    private static final int LORA4J_TARGET_FFN_DOWN = (int)64L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_FFN_DOWN = 64
+     * }
+     */
+    public static int LORA4J_TARGET_FFN_DOWN() {
+        return LORA4J_TARGET_FFN_DOWN;
+    }
+
+    private static final int LORA4J_TARGET_ALL = (int)127L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_target.LORA4J_TARGET_ALL = 127
+     * }
+     */
+    public static int LORA4J_TARGET_ALL() {
+        return LORA4J_TARGET_ALL;
+    }
+
+    private static final int LORA4J_LORA_INIT_PEFT = (int)0L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_init.LORA4J_LORA_INIT_PEFT = 0
+     * }
+     */
+    public static int LORA4J_LORA_INIT_PEFT() {
+        return LORA4J_LORA_INIT_PEFT;
+    }
+
+    private static final int LORA4J_LORA_INIT_GAUSSIAN = (int)1L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_init.LORA4J_LORA_INIT_GAUSSIAN = 1
+     * }
+     */
+    public static int LORA4J_LORA_INIT_GAUSSIAN() {
+        return LORA4J_LORA_INIT_GAUSSIAN;
+    }
+
+    private static final int LORA4J_LORA_BIAS_NONE = (int)0L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_bias.LORA4J_LORA_BIAS_NONE = 0
+     * }
+     */
+    public static int LORA4J_LORA_BIAS_NONE() {
+        return LORA4J_LORA_BIAS_NONE;
+    }
+
+    private static final int LORA4J_LORA_BIAS_LORA_ONLY = (int)1L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_bias.LORA4J_LORA_BIAS_LORA_ONLY = 1
+     * }
+     */
+    public static int LORA4J_LORA_BIAS_LORA_ONLY() {
+        return LORA4J_LORA_BIAS_LORA_ONLY;
+    }
+
+    private static final int LORA4J_LORA_BIAS_ALL = (int)2L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_lora_bias.LORA4J_LORA_BIAS_ALL = 2
+     * }
+     */
+    public static int LORA4J_LORA_BIAS_ALL() {
+        return LORA4J_LORA_BIAS_ALL;
+    }
+
+    private static class lora4j_lora_default_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_lora_params.layout()
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_lora_default_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_lora_params lora4j_lora_default_params(void)
+     * }
+     */
+    public static FunctionDescriptor lora4j_lora_default_params$descriptor() {
+        return lora4j_lora_default_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_lora_params lora4j_lora_default_params(void)
+     * }
+     */
+    public static MethodHandle lora4j_lora_default_params$handle() {
+        return lora4j_lora_default_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_lora_params lora4j_lora_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_lora_default_params$address() {
+        return lora4j_lora_default_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_lora_params lora4j_lora_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_lora_default_params(SegmentAllocator allocator) {
+        var mh$ = lora4j_lora_default_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_lora_default_params", allocator);
+            }
+            return (MemorySegment)mh$.invokeExact(allocator);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_adapter_new {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_adapter_new");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_new(const lora4j_model *model, const lora4j_lora_params *params, lora4j_adapter **out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_adapter_new$descriptor() {
+        return lora4j_adapter_new.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_new(const lora4j_model *model, const lora4j_lora_params *params, lora4j_adapter **out)
+     * }
+     */
+    public static MethodHandle lora4j_adapter_new$handle() {
+        return lora4j_adapter_new.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_new(const lora4j_model *model, const lora4j_lora_params *params, lora4j_adapter **out)
+     * }
+     */
+    public static MemorySegment lora4j_adapter_new$address() {
+        return lora4j_adapter_new.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_new(const lora4j_model *model, const lora4j_lora_params *params, lora4j_adapter **out)
+     * }
+     */
+    public static int lora4j_adapter_new(MemorySegment model, MemorySegment params, MemorySegment out) {
+        var mh$ = lora4j_adapter_new.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_adapter_new", model, params, out);
+            }
+            return (int)mh$.invokeExact(model, params, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_adapter_load {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_adapter_load");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_load(const lora4j_model *model, const char *path, lora4j_adapter **out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_adapter_load$descriptor() {
+        return lora4j_adapter_load.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_load(const lora4j_model *model, const char *path, lora4j_adapter **out)
+     * }
+     */
+    public static MethodHandle lora4j_adapter_load$handle() {
+        return lora4j_adapter_load.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_load(const lora4j_model *model, const char *path, lora4j_adapter **out)
+     * }
+     */
+    public static MemorySegment lora4j_adapter_load$address() {
+        return lora4j_adapter_load.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_load(const lora4j_model *model, const char *path, lora4j_adapter **out)
+     * }
+     */
+    public static int lora4j_adapter_load(MemorySegment model, MemorySegment path, MemorySegment out) {
+        var mh$ = lora4j_adapter_load.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_adapter_load", model, path, out);
+            }
+            return (int)mh$.invokeExact(model, path, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_adapter_save {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_adapter_save");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_save(const lora4j_adapter *adapter, const char *path)
+     * }
+     */
+    public static FunctionDescriptor lora4j_adapter_save$descriptor() {
+        return lora4j_adapter_save.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_save(const lora4j_adapter *adapter, const char *path)
+     * }
+     */
+    public static MethodHandle lora4j_adapter_save$handle() {
+        return lora4j_adapter_save.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_save(const lora4j_adapter *adapter, const char *path)
+     * }
+     */
+    public static MemorySegment lora4j_adapter_save$address() {
+        return lora4j_adapter_save.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_save(const lora4j_adapter *adapter, const char *path)
+     * }
+     */
+    public static int lora4j_adapter_save(MemorySegment adapter, MemorySegment path) {
+        var mh$ = lora4j_adapter_save.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_adapter_save", adapter, path);
+            }
+            return (int)mh$.invokeExact(adapter, path);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_adapter_clone {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_adapter_clone");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_clone(const lora4j_adapter *adapter, lora4j_adapter **out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_adapter_clone$descriptor() {
+        return lora4j_adapter_clone.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_clone(const lora4j_adapter *adapter, lora4j_adapter **out)
+     * }
+     */
+    public static MethodHandle lora4j_adapter_clone$handle() {
+        return lora4j_adapter_clone.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_clone(const lora4j_adapter *adapter, lora4j_adapter **out)
+     * }
+     */
+    public static MemorySegment lora4j_adapter_clone$address() {
+        return lora4j_adapter_clone.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_clone(const lora4j_adapter *adapter, lora4j_adapter **out)
+     * }
+     */
+    public static int lora4j_adapter_clone(MemorySegment adapter, MemorySegment out) {
+        var mh$ = lora4j_adapter_clone.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_adapter_clone", adapter, out);
+            }
+            return (int)mh$.invokeExact(adapter, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_adapter_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_adapter_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void lora4j_adapter_free(lora4j_adapter *adapter)
+     * }
+     */
+    public static FunctionDescriptor lora4j_adapter_free$descriptor() {
+        return lora4j_adapter_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void lora4j_adapter_free(lora4j_adapter *adapter)
+     * }
+     */
+    public static MethodHandle lora4j_adapter_free$handle() {
+        return lora4j_adapter_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void lora4j_adapter_free(lora4j_adapter *adapter)
+     * }
+     */
+    public static MemorySegment lora4j_adapter_free$address() {
+        return lora4j_adapter_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void lora4j_adapter_free(lora4j_adapter *adapter)
+     * }
+     */
+    public static void lora4j_adapter_free(MemorySegment adapter) {
+        var mh$ = lora4j_adapter_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_adapter_free", adapter);
+            }
+            mh$.invokeExact(adapter);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_adapter_get_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_adapter_get_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_info(const lora4j_adapter *adapter, lora4j_adapter_info *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_adapter_get_info$descriptor() {
+        return lora4j_adapter_get_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_info(const lora4j_adapter *adapter, lora4j_adapter_info *out)
+     * }
+     */
+    public static MethodHandle lora4j_adapter_get_info$handle() {
+        return lora4j_adapter_get_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_info(const lora4j_adapter *adapter, lora4j_adapter_info *out)
+     * }
+     */
+    public static MemorySegment lora4j_adapter_get_info$address() {
+        return lora4j_adapter_get_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_info(const lora4j_adapter *adapter, lora4j_adapter_info *out)
+     * }
+     */
+    public static int lora4j_adapter_get_info(MemorySegment adapter, MemorySegment out) {
+        var mh$ = lora4j_adapter_get_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_adapter_get_info", adapter, out);
+            }
+            return (int)mh$.invokeExact(adapter, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_adapter_get_pair {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_LONG,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_adapter_get_pair");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_pair(const lora4j_adapter *adapter, int64_t i, lora4j_lora_pair *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_adapter_get_pair$descriptor() {
+        return lora4j_adapter_get_pair.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_pair(const lora4j_adapter *adapter, int64_t i, lora4j_lora_pair *out)
+     * }
+     */
+    public static MethodHandle lora4j_adapter_get_pair$handle() {
+        return lora4j_adapter_get_pair.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_pair(const lora4j_adapter *adapter, int64_t i, lora4j_lora_pair *out)
+     * }
+     */
+    public static MemorySegment lora4j_adapter_get_pair$address() {
+        return lora4j_adapter_get_pair.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_adapter_get_pair(const lora4j_adapter *adapter, int64_t i, lora4j_lora_pair *out)
+     * }
+     */
+    public static int lora4j_adapter_get_pair(MemorySegment adapter, long i, MemorySegment out) {
+        var mh$ = lora4j_adapter_get_pair.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_adapter_get_pair", adapter, i, out);
+            }
+            return (int)mh$.invokeExact(adapter, i, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_context_set_adapters {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_context_set_adapters");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx, const lora4j_adapter *const *adapters, const float *scales, int32_t n)
+     * }
+     */
+    public static FunctionDescriptor lora4j_context_set_adapters$descriptor() {
+        return lora4j_context_set_adapters.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx, const lora4j_adapter *const *adapters, const float *scales, int32_t n)
+     * }
+     */
+    public static MethodHandle lora4j_context_set_adapters$handle() {
+        return lora4j_context_set_adapters.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx, const lora4j_adapter *const *adapters, const float *scales, int32_t n)
+     * }
+     */
+    public static MemorySegment lora4j_context_set_adapters$address() {
+        return lora4j_context_set_adapters.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx, const lora4j_adapter *const *adapters, const float *scales, int32_t n)
+     * }
+     */
+    public static int lora4j_context_set_adapters(MemorySegment ctx, MemorySegment adapters, MemorySegment scales, int n) {
+        var mh$ = lora4j_context_set_adapters.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_context_set_adapters", ctx, adapters, scales, n);
+            }
+            return (int)mh$.invokeExact(ctx, adapters, scales, n);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final int LORA4J_OPTIM_ADAMW = (int)0L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_optimizer.LORA4J_OPTIM_ADAMW = 0
+     * }
+     */
+    public static int LORA4J_OPTIM_ADAMW() {
+        return LORA4J_OPTIM_ADAMW;
+    }
+
+    private static final int LORA4J_OPTIM_SGD = (int)1L;
+
+    /**
+     * {@snippet lang=c :
+     * enum lora4j_optimizer.LORA4J_OPTIM_SGD = 1
+     * }
+     */
+    public static int LORA4J_OPTIM_SGD() {
+        return LORA4J_OPTIM_SGD;
+    }
+
+    private static class lora4j_train_default_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_train_params.layout()
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_train_default_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_train_params lora4j_train_default_params(void)
+     * }
+     */
+    public static FunctionDescriptor lora4j_train_default_params$descriptor() {
+        return lora4j_train_default_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_train_params lora4j_train_default_params(void)
+     * }
+     */
+    public static MethodHandle lora4j_train_default_params$handle() {
+        return lora4j_train_default_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_train_params lora4j_train_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_train_default_params$address() {
+        return lora4j_train_default_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_train_params lora4j_train_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_train_default_params(SegmentAllocator allocator) {
+        var mh$ = lora4j_train_default_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_train_default_params", allocator);
+            }
+            return (MemorySegment)mh$.invokeExact(allocator);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_optim_default_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_optim_params.layout()
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_optim_default_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_optim_params lora4j_optim_default_params(void)
+     * }
+     */
+    public static FunctionDescriptor lora4j_optim_default_params$descriptor() {
+        return lora4j_optim_default_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_optim_params lora4j_optim_default_params(void)
+     * }
+     */
+    public static MethodHandle lora4j_optim_default_params$handle() {
+        return lora4j_optim_default_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_optim_params lora4j_optim_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_optim_default_params$address() {
+        return lora4j_optim_default_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_optim_params lora4j_optim_default_params(void)
+     * }
+     */
+    public static MemorySegment lora4j_optim_default_params(SegmentAllocator allocator) {
+        var mh$ = lora4j_optim_default_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_optim_default_params", allocator);
+            }
+            return (MemorySegment)mh$.invokeExact(allocator);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_plan {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_plan");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_plan(const lora4j_model *model, const lora4j_adapter *trainable, const lora4j_train_params *params, lora4j_memory_plan *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_plan$descriptor() {
+        return lora4j_trainer_plan.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_plan(const lora4j_model *model, const lora4j_adapter *trainable, const lora4j_train_params *params, lora4j_memory_plan *out)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_plan$handle() {
+        return lora4j_trainer_plan.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_plan(const lora4j_model *model, const lora4j_adapter *trainable, const lora4j_train_params *params, lora4j_memory_plan *out)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_plan$address() {
+        return lora4j_trainer_plan.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_plan(const lora4j_model *model, const lora4j_adapter *trainable, const lora4j_train_params *params, lora4j_memory_plan *out)
+     * }
+     */
+    public static int lora4j_trainer_plan(MemorySegment model, MemorySegment trainable, MemorySegment params, MemorySegment out) {
+        var mh$ = lora4j_trainer_plan.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_plan", model, trainable, params, out);
+            }
+            return (int)mh$.invokeExact(model, trainable, params, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_new {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_new");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_adapter *trainable, const lora4j_adapter *const *frozen, const float *frozen_scales, int32_t n_frozen, const lora4j_train_params *params, lora4j_trainer **out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_new$descriptor() {
+        return lora4j_trainer_new.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_adapter *trainable, const lora4j_adapter *const *frozen, const float *frozen_scales, int32_t n_frozen, const lora4j_train_params *params, lora4j_trainer **out)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_new$handle() {
+        return lora4j_trainer_new.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_adapter *trainable, const lora4j_adapter *const *frozen, const float *frozen_scales, int32_t n_frozen, const lora4j_train_params *params, lora4j_trainer **out)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_new$address() {
+        return lora4j_trainer_new.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_adapter *trainable, const lora4j_adapter *const *frozen, const float *frozen_scales, int32_t n_frozen, const lora4j_train_params *params, lora4j_trainer **out)
+     * }
+     */
+    public static int lora4j_trainer_new(MemorySegment model, MemorySegment trainable, MemorySegment frozen, MemorySegment frozen_scales, int n_frozen, MemorySegment params, MemorySegment out) {
+        var mh$ = lora4j_trainer_new.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_new", model, trainable, frozen, frozen_scales, n_frozen, params, out);
+            }
+            return (int)mh$.invokeExact(model, trainable, frozen, frozen_scales, n_frozen, params, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void lora4j_trainer_free(lora4j_trainer *tr)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_free$descriptor() {
+        return lora4j_trainer_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void lora4j_trainer_free(lora4j_trainer *tr)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_free$handle() {
+        return lora4j_trainer_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void lora4j_trainer_free(lora4j_trainer *tr)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_free$address() {
+        return lora4j_trainer_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void lora4j_trainer_free(lora4j_trainer *tr)
+     * }
+     */
+    public static void lora4j_trainer_free(MemorySegment tr) {
+        var mh$ = lora4j_trainer_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_free", tr);
+            }
+            mh$.invokeExact(tr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_step {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_step");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const float *weights, float *out_logprobs, double *out_objective)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_step$descriptor() {
+        return lora4j_trainer_step.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const float *weights, float *out_logprobs, double *out_objective)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_step$handle() {
+        return lora4j_trainer_step.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const float *weights, float *out_logprobs, double *out_objective)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_step$address() {
+        return lora4j_trainer_step.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const float *weights, float *out_logprobs, double *out_objective)
+     * }
+     */
+    public static int lora4j_trainer_step(MemorySegment tr, MemorySegment tokens, MemorySegment pos, MemorySegment seg, MemorySegment weights, MemorySegment out_logprobs, MemorySegment out_objective) {
+        var mh$ = lora4j_trainer_step.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_step", tr, tokens, pos, seg, weights, out_logprobs, out_objective);
+            }
+            return (int)mh$.invokeExact(tr, tokens, pos, seg, weights, out_logprobs, out_objective);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_logprobs {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_logprobs");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_logprobs(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t use_trainable, float *out_logprobs)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_logprobs$descriptor() {
+        return lora4j_trainer_logprobs.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_logprobs(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t use_trainable, float *out_logprobs)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_logprobs$handle() {
+        return lora4j_trainer_logprobs.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_logprobs(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t use_trainable, float *out_logprobs)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_logprobs$address() {
+        return lora4j_trainer_logprobs.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_logprobs(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t use_trainable, float *out_logprobs)
+     * }
+     */
+    public static int lora4j_trainer_logprobs(MemorySegment tr, MemorySegment tokens, MemorySegment pos, MemorySegment seg, int use_trainable, MemorySegment out_logprobs) {
+        var mh$ = lora4j_trainer_logprobs.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_logprobs", tr, tokens, pos, seg, use_trainable, out_logprobs);
+            }
+            return (int)mh$.invokeExact(tr, tokens, pos, seg, use_trainable, out_logprobs);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_zero_grad {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_zero_grad");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_zero_grad(lora4j_trainer *tr)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_zero_grad$descriptor() {
+        return lora4j_trainer_zero_grad.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_zero_grad(lora4j_trainer *tr)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_zero_grad$handle() {
+        return lora4j_trainer_zero_grad.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_zero_grad(lora4j_trainer *tr)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_zero_grad$address() {
+        return lora4j_trainer_zero_grad.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_zero_grad(lora4j_trainer *tr)
+     * }
+     */
+    public static int lora4j_trainer_zero_grad(MemorySegment tr) {
+        var mh$ = lora4j_trainer_zero_grad.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_zero_grad", tr);
+            }
+            return (int)mh$.invokeExact(tr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_grad_norm {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_grad_norm");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_grad_norm(lora4j_trainer *tr, double *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_grad_norm$descriptor() {
+        return lora4j_trainer_grad_norm.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_grad_norm(lora4j_trainer *tr, double *out)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_grad_norm$handle() {
+        return lora4j_trainer_grad_norm.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_grad_norm(lora4j_trainer *tr, double *out)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_grad_norm$address() {
+        return lora4j_trainer_grad_norm.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_grad_norm(lora4j_trainer *tr, double *out)
+     * }
+     */
+    public static int lora4j_trainer_grad_norm(MemorySegment tr, MemorySegment out) {
+        var mh$ = lora4j_trainer_grad_norm.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_grad_norm", tr, out);
+            }
+            return (int)mh$.invokeExact(tr, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_optimizer_step {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_optimizer_step");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, const lora4j_optim_params *params, double *out_grad_norm)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_optimizer_step$descriptor() {
+        return lora4j_trainer_optimizer_step.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, const lora4j_optim_params *params, double *out_grad_norm)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_optimizer_step$handle() {
+        return lora4j_trainer_optimizer_step.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, const lora4j_optim_params *params, double *out_grad_norm)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_optimizer_step$address() {
+        return lora4j_trainer_optimizer_step.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, const lora4j_optim_params *params, double *out_grad_norm)
+     * }
+     */
+    public static int lora4j_trainer_optimizer_step(MemorySegment tr, MemorySegment params, MemorySegment out_grad_norm) {
+        var mh$ = lora4j_trainer_optimizer_step.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_optimizer_step", tr, params, out_grad_norm);
+            }
+            return (int)mh$.invokeExact(tr, params, out_grad_norm);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_steps {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_LONG,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_steps");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t lora4j_trainer_steps(const lora4j_trainer *tr)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_steps$descriptor() {
+        return lora4j_trainer_steps.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t lora4j_trainer_steps(const lora4j_trainer *tr)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_steps$handle() {
+        return lora4j_trainer_steps.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t lora4j_trainer_steps(const lora4j_trainer *tr)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_steps$address() {
+        return lora4j_trainer_steps.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t lora4j_trainer_steps(const lora4j_trainer *tr)
+     * }
+     */
+    public static long lora4j_trainer_steps(MemorySegment tr) {
+        var mh$ = lora4j_trainer_steps.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_steps", tr);
+            }
+            return (long)mh$.invokeExact(tr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_save_state {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_save_state");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_state(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_save_state$descriptor() {
+        return lora4j_trainer_save_state.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_state(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_save_state$handle() {
+        return lora4j_trainer_save_state.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_state(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_save_state$address() {
+        return lora4j_trainer_save_state.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_state(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static int lora4j_trainer_save_state(MemorySegment tr, MemorySegment path) {
+        var mh$ = lora4j_trainer_save_state.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_save_state", tr, path);
+            }
+            return (int)mh$.invokeExact(tr, path);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_load_state {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_load_state");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_load_state$descriptor() {
+        return lora4j_trainer_load_state.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_load_state$handle() {
+        return lora4j_trainer_load_state.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_load_state$address() {
+        return lora4j_trainer_load_state.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static int lora4j_trainer_load_state(MemorySegment tr, MemorySegment path) {
+        var mh$ = lora4j_trainer_load_state.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_load_state", tr, path);
+            }
+            return (int)mh$.invokeExact(tr, path);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_save_model {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_save_model");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_model(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_save_model$descriptor() {
+        return lora4j_trainer_save_model.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_model(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_save_model$handle() {
+        return lora4j_trainer_save_model.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_model(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_save_model$address() {
+        return lora4j_trainer_save_model.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_save_model(const lora4j_trainer *tr, const char *path)
+     * }
+     */
+    public static int lora4j_trainer_save_model(MemorySegment tr, MemorySegment path) {
+        var mh$ = lora4j_trainer_save_model.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_save_model", tr, path);
+            }
+            return (int)mh$.invokeExact(tr, path);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {
