@@ -1,0 +1,244 @@
+package io.lora4j.chat;
+
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A chat template: the Jinja source a model ships in its GGUF metadata under
+ * {@value #METADATA_KEY}, rendered as Hugging Face's {@code apply_chat_template} renders it.
+ *
+ * <p>Templates see {@code messages} (a list of {role, content} dicts), {@code add_generation_prompt},
+ * {@code bos_token}, {@code eos_token} and any extra variables given to the builder or to
+ * {@code render} (e.g. {@code tools}, {@code date_string}); a null extra behaves like Python's None.
+ * The environment follows HF's jinja2 sandbox: {@code trim_blocks}, {@code lstrip_blocks}, loop
+ * controls, {@code raise_exception}, {@code strftime_now}, HF's {@code tojson}, Python string methods.
+ *
+ * <p>Undefined values: as in jinja2, an undefined name or missing key is false in {@code if}, fails
+ * {@code is defined} and takes {@code default(...)}. Unlike jinja2, printing one
+ * ({@code {{ message.nokey }}}), adding it to a string, trimming it or looping over it is a
+ * {@link ChatTemplateException} naming the expression and the template line, never empty text.
+ *
+ * <p>Instances are immutable and safe to share between threads.
+ */
+public final class ChatTemplate {
+
+  /** The GGUF metadata key holding the default chat template. */
+  public static final String METADATA_KEY = "tokenizer.chat_template";
+
+  private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt", "bos_token", "eos_token");
+
+  private final String source;
+  private final String body;
+  private final String bosToken;
+  private final String eosToken;
+  private final Map<String, Object> variables;
+  private final PyJinjava jinjava;
+
+  private ChatTemplate(Builder b) {
+    this.source = b.source;
+    // jinja2 (keep_trailing_newline=False) drops a single trailing newline of the source.
+    this.body = LstripBlocks.apply(source.endsWith("\n") ? source.substring(0, source.length() - 1) : source);
+    this.bosToken = b.bosToken;
+    this.eosToken = b.eosToken;
+    this.variables = new HashMap<>(b.variables);
+    this.jinjava = new PyJinjava(b.clock);
+    failOn(jinjava.parseErrors(body));
+  }
+
+  /** Compiles {@code source} with the tokenizer's BOS and EOS token texts; fails on syntax errors. */
+  public static ChatTemplate compile(String source, String bosToken, String eosToken) {
+    return builder(source).bosToken(bosToken).eosToken(eosToken).build();
+  }
+
+  public static Builder builder(String source) {
+    return new Builder(source);
+  }
+
+  /**
+   * The template of a GGUF model: metadata key {@value #METADATA_KEY}.
+   *
+   * @throws ChatTemplateException when the model has none (pass a template explicitly then) or the
+   *                               template does not compile
+   */
+  public static ChatTemplate fromMetadata(Map<String, ?> metadata, String bosToken, String eosToken) {
+    Object source = metadata.get(METADATA_KEY);
+    if (source == null) {
+      throw new ChatTemplateException("model has no " + METADATA_KEY + "; pass a template explicitly");
+    }
+    if (!(source instanceof String text)) {
+      throw new ChatTemplateException(METADATA_KEY + " must be a string, got " + source.getClass().getSimpleName());
+    }
+    return compile(text, bosToken, eosToken);
+  }
+
+  /** The Jinja source as given. */
+  public String source() {
+    return source;
+  }
+
+  /**
+   * Renders a conversation.
+   *
+   * @param addGenerationPrompt append the header that starts an assistant turn (for inference)
+   */
+  public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return render(messages, addGenerationPrompt, Map.of());
+  }
+
+  /** Renders with extra template variables; they override the builder's. */
+  public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> extraVariables) {
+    Map<String, Object> context = new HashMap<>(variables);
+    for (Map.Entry<String, ?> e : extraVariables.entrySet()) {
+      context.put(checkName(e.getKey()), e.getValue());
+    }
+    context.put("messages", toDicts(messages));
+    context.put("add_generation_prompt", addGenerationPrompt);
+    context.put("bos_token", bosToken);
+    context.put("eos_token", eosToken);
+    RenderResult result = jinjava.renderForResult(body, context);
+    failOn(result.getErrors());
+    return result.getOutput();
+  }
+
+  /** {@link #renderWithSpans(List, boolean, Map)} without extra variables. */
+  public RenderedChat renderWithSpans(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return renderWithSpans(messages, addGenerationPrompt, Map.of());
+  }
+
+  /**
+   * Renders a conversation and locates each assistant message in the text, to build loss masks
+   * that cover completions only.
+   *
+   * <p>The template is treated as a black box, as TRL does: for assistant message k, render
+   * messages[0..k) with the generation prompt (P) and messages[0..k] without it (Q). The completion
+   * is what Q adds after the longest common prefix of P and Q: the content and the template's
+   * end-of-turn text. That needs the template to be prefix-stable, i.e. Q is a prefix of the full
+   * rendering; templates that rewrite earlier turns depending on later ones (e.g. move the system
+   * prompt into the last user turn) are rejected with an exception rather than given wrong spans.
+   * The content is then searched in the completion as given, or stripped of surrounding
+   * whitespace (templates often {@code | trim} it).
+   *
+   * @throws ChatTemplateException when rendering fails or the template is not prefix-stable
+   */
+  public RenderedChat renderWithSpans(List<ChatMessage> messages, boolean addGenerationPrompt,
+                                      Map<String, ?> extraVariables) {
+    String text = render(messages, addGenerationPrompt, extraVariables);
+    List<AssistantSpan> spans = new ArrayList<>();
+    for (int k = 0; k < messages.size(); k++) {
+      ChatMessage message = messages.get(k);
+      if (!message.role().equals("assistant")) {
+        continue;
+      }
+      String prompt = render(messages.subList(0, k), true, extraVariables);
+      String through = render(messages.subList(0, k + 1), false, extraVariables);
+      if (!text.startsWith(through)) {
+        throw new ChatTemplateException("template is not prefix-stable: messages 0.." + k
+          + " do not render as a prefix of the whole conversation, so assistant spans cannot be located");
+      }
+      int start = commonPrefix(prompt, through);
+      int end = through.length();
+      String content = message.content();
+      int at = through.indexOf(content, start);
+      if (at < 0 || at + content.length() > end) {
+        content = PyStr.strip(content, null);
+        at = through.indexOf(content, start);
+      }
+      boolean found = at >= 0 && at + content.length() <= end;
+      spans.add(new AssistantSpan(k, start, end, found ? at : -1, found ? at + content.length() : -1));
+    }
+    return new RenderedChat(text, spans);
+  }
+
+  private static int commonPrefix(String a, String b) {
+    int n = Math.min(a.length(), b.length());
+    int i = 0;
+    while (i < n && a.charAt(i) == b.charAt(i)) {
+      i++;
+    }
+    return i;
+  }
+
+  private static List<Map<String, Object>> toDicts(List<ChatMessage> messages) {
+    List<Map<String, Object>> dicts = new ArrayList<>(messages.size());
+    for (ChatMessage m : messages) {
+      Map<String, Object> dict = new LinkedHashMap<>();
+      dict.put("role", m.role());
+      dict.put("content", m.content());
+      dicts.add(dict);
+    }
+    return dicts;
+  }
+
+  private static String checkName(String name) {
+    Objects.requireNonNull(name, "variable name");
+    if (RESERVED.contains(name)) {
+      throw new IllegalArgumentException("'" + name + "' is set by the renderer and cannot be an extra variable");
+    }
+    return name;
+  }
+
+  /** Turns jinjava's collected errors into an exception: the first error wins, with its template line. */
+  private static void failOn(List<TemplateError> errors) {
+    if (errors.isEmpty()) {
+      return;
+    }
+    TemplateError error = errors.getFirst();
+    for (Throwable t = error.getException(); t != null; t = t.getCause()) {
+      if (t instanceof ChatTemplateException e) {
+        throw e.atLine(error.getLineno());
+      }
+    }
+    throw new ChatTemplateException(error.getMessage(), error.getLineno());
+  }
+
+  /** Options of a {@link ChatTemplate}. */
+  public static final class Builder {
+
+    private final String source;
+    private String bosToken = "";
+    private String eosToken = "";
+    private final Map<String, Object> variables = new HashMap<>();
+    private Clock clock = Clock.systemDefaultZone();
+
+    private Builder(String source) {
+      this.source = Objects.requireNonNull(source, "source");
+    }
+
+    /** Text of the tokenizer's BOS token, as the template's {@code bos_token}; default empty. */
+    public Builder bosToken(String bosToken) {
+      this.bosToken = Objects.requireNonNull(bosToken, "bosToken");
+      return this;
+    }
+
+    /** Text of the tokenizer's EOS token, as the template's {@code eos_token}; default empty. */
+    public Builder eosToken(String eosToken) {
+      this.eosToken = Objects.requireNonNull(eosToken, "eosToken");
+      return this;
+    }
+
+    /** An extra template variable for every render (e.g. {@code tools}); null acts as Python's None. */
+    public Builder variable(String name, Object value) {
+      variables.put(checkName(name), value);
+      return this;
+    }
+
+    /** The clock and zone {@code strftime_now} reads; default the system clock in the local zone. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** @throws ChatTemplateException on a syntax error in the template */
+    public ChatTemplate build() {
+      return new ChatTemplate(this);
+    }
+  }
+}
