@@ -45,7 +45,7 @@ public final class ChatTemplate {
   private ChatTemplate(Builder b) {
     this.source = b.source;
     // jinja2 (keep_trailing_newline=False) drops a single trailing newline of the source.
-    this.body = LstripBlocks.apply(source.endsWith("\n") ? source.substring(0, source.length() - 1) : source);
+    this.body = BlockWhitespace.apply(source.endsWith("\n") ? source.substring(0, source.length() - 1) : source);
     this.bosToken = b.bosToken;
     this.eosToken = b.eosToken;
     this.variables = new HashMap<>(b.variables);

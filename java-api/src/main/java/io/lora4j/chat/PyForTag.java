@@ -32,10 +32,9 @@ final class PyForTag extends ForTag {
     int filterAt = topLevelIf(expression);
     String iterable = filterAt < 0 ? expression : expression.substring(0, filterAt).trim();
 
-    int errorsBefore = interpreter.getErrors().size();
     Object collection = interpreter.resolveELExpression(iterable, tagNode.getLineNumber());
     if (collection == null) {
-      if (interpreter.getErrors().size() == errorsBefore) {
+      if (interpreter.getErrors().isEmpty()) { // else the render fails with an earlier error
         throw new ChatTemplateException("'" + iterable + "' is undefined (or None) where the template loops over it",
           tagNode.getLineNumber());
       }

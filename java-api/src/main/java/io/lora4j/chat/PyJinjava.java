@@ -50,8 +50,9 @@ final class PyJinjava extends Jinjava {
     resolver.add(new PyStrResolver());
     resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
     return JinjavaConfig.newBuilder()
-      .withTrimBlocks(true)
-      // lstrip_blocks is applied to the source by LstripBlocks: jinjava's strips too much.
+      // trim_blocks and lstrip_blocks are applied to the source by BlockWhitespace: jinjava's
+      // lstrip strips too much and its trim breaks line numbers.
+      .withTrimBlocks(false)
       .withLstripBlocks(false)
       // jinja2 drops one trailing newline of the *source*; jinjava would drop it from the output.
       // ChatTemplate strips the source, so jinjava must keep what the template renders.

@@ -17,11 +17,11 @@ final class PyOutputStrategy implements ExpressionStrategy {
 
   @Override
   public RenderedOutputNode interpretOutput(ExpressionToken master, JinjavaInterpreter interpreter) {
-    int errorsBefore = interpreter.getErrors().size();
     Object value = interpreter.resolveELExpression(master.getExpr(), master.getLineNumber());
     if (value == null) {
-      if (interpreter.getErrors().size() > errorsBefore) {
-        // The expression failed; that error is reported, not a second one about its empty result.
+      if (!interpreter.getErrors().isEmpty()) {
+        // Any error fails the render and the first one is reported: this null is likely its
+        // consequence (jinjava records a failed expression and goes on with null).
         return new RenderedOutputNode("");
       }
       throw new ChatTemplateException(
