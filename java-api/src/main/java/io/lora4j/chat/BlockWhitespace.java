@@ -10,11 +10,14 @@ package io.lora4j.chat;
  * differ: its lstrip strips trailing spaces before every tag ({@code {% if x %}, {% endif %}} loses
  * the space after the comma), and its trim loses count of lines, so error lines drift.
  *
- * <p>Here a trimmed newline moves inside its tag ({@code %}\n} becomes {@code \n%}}): it leaves the
- * output but still counts as a line, and only spaces and tabs are removed otherwise, so jinjava's
- * line numbers match the source.
+ * <p>Here a trimmed newline moves into a comment after its tag ({@code %}\n} becomes
+ * <code>%}{#\n#}</code>): it leaves the output but still counts as a line, and only spaces and tabs
+ * are removed otherwise, so jinjava's line numbers match the source.
  */
 final class BlockWhitespace {
+
+  /** A comment holding a trimmed newline: renders nothing, but jinjava still counts the line. */
+  private static final String LINE_KEEPER = "{#\n#}";
 
   private BlockWhitespace() {}
 
@@ -46,9 +49,10 @@ final class BlockWhitespace {
         char marker = markerAt >= bodyStart ? source.charAt(markerAt) : 0;
         String body = source.substring(bodyStart, marker == '+' || marker == '-' ? markerAt : end - 2);
         boolean raw = kind == '%' && words(body).equals("raw");
-        // jinja2 keeps the newline after {% raw %} and after a tag closed with +%}.
-        boolean trim = end < source.length() && source.charAt(end) == '\n' && marker != '+' && !raw;
-        out.append(body).append(trim ? "\n" : "").append(marker == '-' ? "-" : "").append(closer);
+        // jinja2 keeps the newline after {% raw %} and after a tag closed with +%}; after -%} jinjava
+        // strips it when rendering, keeping its line count.
+        boolean trim = end < source.length() && source.charAt(end) == '\n' && marker != '+' && marker != '-' && !raw;
+        out.append(body).append(marker == '-' ? "-" : "").append(closer).append(trim ? LINE_KEEPER : "");
         i = trim ? end + 1 : end;
         lineStarting = trim;
         if (raw) {

@@ -29,6 +29,9 @@ final class PyRepr {
     if (value instanceof CharSequence s) {
       return quote(s.toString());
     }
+    if (value instanceof Map.Entry<?, ?> pair) { // dictsort and items() yield (key, value) tuples
+      return "(" + repr(pair.getKey()) + ", " + repr(pair.getValue()) + ")";
+    }
     if (value instanceof Map<?, ?> map) {
       StringBuilder out = new StringBuilder("{");
       Iterator<? extends Map.Entry<?, ?>> entries = map.entrySet().iterator();
