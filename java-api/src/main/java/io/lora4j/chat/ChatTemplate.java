@@ -22,8 +22,8 @@ import java.util.Set;
  * controls, {@code raise_exception}, {@code strftime_now}, HF's {@code tojson}, Python string methods.
  *
  * <p>Undefined values: as in jinja2, an undefined name or missing key is false in {@code if}, fails
- * {@code is defined} and takes {@code default(...)}. Unlike jinja2, printing one
- * ({@code {{ message.nokey }}}), adding it to a string, trimming it or looping over it is a
+ * {@code is defined}, takes {@code default(...)} and loops as empty. Unlike jinja2, printing one
+ * ({@code {{ message.nokey }}}), adding it to a string or trimming it is a
  * {@link ChatTemplateException} naming the expression and the template line, never empty text.
  *
  * <p>Instances are immutable and safe to share between threads.

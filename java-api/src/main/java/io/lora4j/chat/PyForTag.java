@@ -18,7 +18,7 @@ import java.util.Map;
 /**
  * jinja2's {@code for} on top of jinjava's: adds the loop filter ({@code for m in messages if m.role
  * != 'system'}) and the {@code else} block (rendered when nothing was iterated), both of which jinjava
- * silently mis-renders, and refuses to iterate an undefined value.
+ * silently mis-renders.
  */
 final class PyForTag extends ForTag {
 
@@ -32,14 +32,8 @@ final class PyForTag extends ForTag {
     int filterAt = topLevelIf(expression);
     String iterable = filterAt < 0 ? expression : expression.substring(0, filterAt).trim();
 
+    // Like jinja2's Undefined, a missing value iterates as empty ({% for c in message.tool_calls %}).
     Object collection = interpreter.resolveELExpression(iterable, tagNode.getLineNumber());
-    if (collection == null) {
-      if (interpreter.getErrors().isEmpty()) { // else the render fails with an earlier error
-        throw new ChatTemplateException("'" + iterable + "' is undefined (or None) where the template loops over it",
-          tagNode.getLineNumber());
-      }
-      return "";
-    }
     if (filterAt >= 0) {
       collection = select(interpreter, loopVars, collection, expression.substring(filterAt + 2).trim(),
         tagNode.getLineNumber());

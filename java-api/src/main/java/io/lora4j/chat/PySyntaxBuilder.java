@@ -3,22 +3,31 @@ package io.lora4j.chat;
 import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
 import com.hubspot.jinjava.el.ext.AdditionOperator;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
+import com.hubspot.jinjava.el.ext.ExtendedScanner;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.objects.SafeString;
 import java.util.Optional;
 import jinjava.de.odysseus.el.misc.TypeConverter;
 import jinjava.de.odysseus.el.tree.impl.Parser;
+import jinjava.de.odysseus.el.tree.impl.Parser.ParseException;
+import jinjava.de.odysseus.el.tree.impl.Scanner;
+import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
+import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
+import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Builder.Feature;
 import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
 import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
+import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
 
 /**
- * jinjava's expression grammar with two Python rules it lacks:
- * {@code 'text' + x} fails unless both sides are strings (jinjava would print "textnull" for an
- * undefined x), and a filter or test name that does not exist is an error (jinjava silently
- * yields nothing).
+ * jinjava's expression grammar with the jinja2 rules it lacks: {@code not} binds looser than
+ * comparisons and tests ({@code not x is defined} is {@code not (x is defined)}, jinjava reads
+ * {@code (not x) is defined}); {@code 'text' + x} fails unless both sides are strings (jinjava would
+ * print "textnull" for an undefined x); a filter or test name that does not exist is an error
+ * (jinjava silently yields nothing); string literals take Python's escapes (jinjava rejects
+ * backslash-newline continuations and hex, unicode and octal escapes).
  */
 final class PySyntaxBuilder extends ExtendedSyntaxBuilder {
 
@@ -40,6 +49,21 @@ final class PySyntaxBuilder extends ExtendedSyntaxBuilder {
     }
 
     @Override
+    protected Scanner createScanner(String expression) {
+      return new PyScanner(expression);
+    }
+
+    /** jinja2's {@code not}: its operand is a whole comparison, tests and filters included. */
+    @Override
+    protected AstNode unary(boolean required) throws ScanException, ParseException {
+      if (getToken().getSymbol() != Symbol.NOT) {
+        return super.unary(required);
+      }
+      consumeToken();
+      return createAstUnary(eq(true), AstUnary.NOT);
+    }
+
+    @Override
     protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
       return super.createAstBinary(left, right, operator == AdditionOperator.OP ? PyAddition.OP : operator);
     }
@@ -56,6 +80,65 @@ final class PySyntaxBuilder extends ExtendedSyntaxBuilder {
         }
       }
       return super.createAstIdentifier(name, index);
+    }
+  }
+
+  /** Scans string literals with Python's escape sequences, as jinja2's lexer decodes them. */
+  private static final class PyScanner extends ExtendedScanner {
+
+    PyScanner(String input) {
+      super(input);
+    }
+
+    @Override
+    protected Token nextString() throws ScanException {
+      builder.setLength(0);
+      String in = getInput();
+      char quote = in.charAt(getPosition());
+      int i = getPosition() + 1;
+      while (i < in.length()) {
+        char c = in.charAt(i++);
+        if (c == quote) {
+          return token(Symbol.STRING, builder.toString(), i - getPosition());
+        }
+        if (c != '\\') {
+          builder.append(c);
+          continue;
+        }
+        if (i == in.length()) {
+          break;
+        }
+        char e = in.charAt(i++);
+        switch (e) {
+          case '\n' -> { } // line continuation
+          case '\\', '\'', '"' -> builder.append(e);
+          case 'n' -> builder.append('\n');
+          case 't' -> builder.append('\t');
+          case 'r' -> builder.append('\r');
+          case 'b' -> builder.append('\b');
+          case 'f' -> builder.append('\f');
+          case 'v' -> builder.append('\u000b');
+          case 'a' -> builder.append('\u0007');
+          case 'x', 'u', 'U' -> {
+            int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+            if (i + digits > in.length() || !in.substring(i, i + digits).matches("[0-9a-fA-F]+")) {
+              throw new ScanException(getPosition(), "truncated \\" + e + " escape", digits + " hex digits");
+            }
+            builder.appendCodePoint(Integer.parseInt(in.substring(i, i + digits), 16));
+            i += digits;
+          }
+          case '0', '1', '2', '3', '4', '5', '6', '7' -> {
+            int end = i - 1;
+            while (end < in.length() && end < i + 2 && in.charAt(end) >= '0' && in.charAt(end) <= '7') {
+              end++;
+            }
+            builder.append((char) Integer.parseInt(in.substring(i - 1, end), 8));
+            i = end;
+          }
+          default -> builder.append('\\').append(e); // Python keeps unknown escapes as written
+        }
+      }
+      throw new ScanException(getPosition(), "unterminated string", String.valueOf(quote));
     }
   }
 

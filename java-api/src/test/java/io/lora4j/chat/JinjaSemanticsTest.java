@@ -119,6 +119,19 @@ class JinjaSemanticsTest {
   }
 
   @Test
+  void notBindsLooserThanTestsAndComparisons() {
+    assertEquals("T|T|F|T", render(
+      "{{ 'T' if not foo is defined else 'F' }}|{{ 'T' if not messages[0].role == 'user' else 'F' }}|"
+        + "{{ 'T' if not 'Hi' in messages[1].content else 'F' }}|{{ 'T' if not false and not none else 'F' }}"));
+  }
+
+  @Test
+  void stringLiteralsTakePythonEscapes() {
+    // A backslash-newline continues the literal; hex, unicode and octal escapes decode; unknown ones stay.
+    assertEquals("ab|\t\u00e9\u00e9A|'\"|\\d", render("{{ 'a\\\nb' }}|{{ '\\t\\xe9\\u00e9\\101' }}|{{ \"'\\\"\" }}|{{ '\\d' }}"));
+  }
+
+  @Test
   void valuesPrintAsPython() {
     assertEquals("True False [1, 'a', None, True] {'k': False} 2.0 -4", render(
       "{{ true }} {{ false }} {{ [1, 'a', none, true] }} {{ {'k': false} }} {{ 10 / 5 }} {{ -7 // 2 }}"));
