@@ -3,10 +3,14 @@ package io.lora4j.chat;
 import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
 import com.hubspot.jinjava.el.ext.AdditionOperator;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
+import com.hubspot.jinjava.el.ext.AstNamedParameter;
+import com.hubspot.jinjava.el.ext.AstTuple;
 import com.hubspot.jinjava.el.ext.ExtendedScanner;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.objects.SafeString;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import jinjava.de.odysseus.el.misc.TypeConverter;
 import jinjava.de.odysseus.el.tree.impl.Parser;
@@ -17,8 +21,10 @@ import jinjava.de.odysseus.el.tree.impl.Scanner.Token;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Builder.Feature;
 import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
+import jinjava.de.odysseus.el.tree.impl.ast.AstBracket;
 import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
+import jinjava.de.odysseus.el.tree.impl.ast.AstParameters;
 import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
 
 /**
@@ -26,8 +32,10 @@ import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
  * comparisons and tests ({@code not x is defined} is {@code not (x is defined)}, jinjava reads
  * {@code (not x) is defined}); {@code 'text' + x} fails unless both sides are strings (jinjava would
  * print "textnull" for an undefined x); a filter or test name that does not exist is an error
- * (jinjava silently yields nothing); string literals take Python's escapes (jinjava rejects
- * backslash-newline continuations and hex, unicode and octal escapes).
+ * (jinjava silently yields nothing); keyword arguments take whole expressions
+ * ({@code namespace(last=messages|length - 1)}); string literals take Python's escapes (jinjava
+ * rejects backslash-newline continuations and hex, unicode and octal escapes); slices may have a
+ * step ({@link PySlice}).
  */
 final class PySyntaxBuilder extends ExtendedSyntaxBuilder {
 
@@ -51,6 +59,46 @@ final class PySyntaxBuilder extends ExtendedSyntaxBuilder {
     @Override
     protected Scanner createScanner(String expression) {
       return new PyScanner(expression);
+    }
+
+    @Override
+    protected AstTuple createAstTuple(AstParameters parameters) throws ScanException, ParseException {
+      PySlice.Spec slice = PySlice.Spec.of(parameters);
+      return slice != null ? slice : super.createAstTuple(parameters);
+    }
+
+    @Override
+    protected AstBracket createAstBracket(AstNode base, AstNode property, boolean lvalue, boolean strict) {
+      PySlice slice = PySlice.of(base, property, lvalue, strict, context.isEnabled(Feature.IGNORE_RETURN_TYPE));
+      return slice != null ? slice : super.createAstBracket(base, property, lvalue, strict);
+    }
+
+    /** Call arguments as jinja2 reads them: a keyword argument's value is a whole expression. */
+    @Override
+    protected AstParameters params(Symbol left, Symbol right) throws ScanException, ParseException {
+      consumeToken(left);
+      List<AstNode> args = new ArrayList<>();
+      while (getToken().getSymbol() != right) {
+        args.add(argument());
+        if (getToken().getSymbol() != Symbol.COMMA) {
+          break;
+        }
+        consumeToken();
+      }
+      consumeToken(right);
+      return createAstParameters(args);
+    }
+
+    /** {@code name=value} or a positional expression; jinjava would read {@code n=a - 1} as {@code (n=a) - 1}. */
+    private AstNode argument() throws ScanException, ParseException {
+      Token next = lookahead(0);
+      if (getToken().getSymbol() == Symbol.IDENTIFIER && next.getSymbol() == Symbol.EXTENSION
+        && "=".equals(next.getImage())) {
+        String name = consumeToken().getImage();
+        consumeToken();
+        return new AstNamedParameter(identifier(name), expr(true));
+      }
+      return expr(true);
     }
 
     /** jinja2's {@code not}: its operand is a whole comparison, tests and filters included. */
@@ -87,7 +135,7 @@ final class PySyntaxBuilder extends ExtendedSyntaxBuilder {
   private static final class PyScanner extends ExtendedScanner {
 
     PyScanner(String input) {
-      super(input);
+      super(PySlice.rewrite(input));
     }
 
     @Override

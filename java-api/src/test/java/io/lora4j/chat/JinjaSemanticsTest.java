@@ -62,6 +62,29 @@ class JinjaSemanticsTest {
   }
 
   @Test
+  void slicesWithAStep() {
+    assertEquals("assistant,user,system|fedcba|ace|fdb|[5, 3, 1]|[3, 2, 1]", render(
+      "{{ messages[::-1] | map(attribute='role') | join(',') }}|{{ 'abcdef'[::-1] }}|{{ 'abcdef'[::2] }}|"
+        + "{{ 'abcdef'[-1:-7:-2] }}|{{ [1, 2, 3, 4, 5][::-2] }}|{{ [1, 2, 3][5::-1] }}"));
+    // Qwen3 finds the last user query walking the conversation backwards.
+    assertEquals("1", render("""
+      {%- set ns = namespace(found=false, last=messages|length - 1) %}
+      {%- for m in messages[::-1] %}
+          {%- if not ns.found and m.role == 'user' %}
+              {%- set ns.found = true %}
+              {%- set ns.last = (messages|length - 1) - loop.index0 %}
+          {%- endif %}
+      {%- endfor %}
+      {{- ns.last }}"""));
+  }
+
+  @Test
+  void keywordArgumentsTakeWholeExpressions() {
+    assertEquals("2|yes", render(
+      "{% set ns = namespace(n=messages|length - 1, s='y' ~ 'es' if true else 'no') %}{{ ns.n }}|{{ ns.s }}"));
+  }
+
+  @Test
   void stringMethods() {
     assertEquals("[Be nice.][Be nice. ][  Be nice.]", render(
       "[{{ messages[0].content.strip() }}][{{ messages[0].content.lstrip() }}][{{ messages[0].content.rstrip() }}]"));
