@@ -44,8 +44,10 @@ public final class ChatTemplate {
 
   private ChatTemplate(Builder b) {
     this.source = b.source;
-    // jinja2 (keep_trailing_newline=False) drops a single trailing newline of the source.
-    this.body = BlockWhitespace.apply(source.endsWith("\n") ? source.substring(0, source.length() - 1) : source);
+    // jinja2 reads every line ending as \n and (keep_trailing_newline=False) drops a single
+    // trailing newline of the source.
+    String lines = source.replace("\r\n", "\n").replace('\r', '\n');
+    this.body = BlockWhitespace.apply(lines.endsWith("\n") ? lines.substring(0, lines.length() - 1) : lines);
     this.bosToken = b.bosToken;
     this.eosToken = b.eosToken;
     this.variables = new HashMap<>(b.variables);
@@ -115,55 +117,15 @@ public final class ChatTemplate {
 
   /**
    * Renders a conversation and locates each assistant message in the text, to build loss masks
-   * that cover completions only.
+   * that cover completions only. Spans come from rendering prefixes of the conversation and
+   * comparing them with the whole, as TRL does; {@link SpanLocator} documents the method, which
+   * also copes with templates that render past turns differently (Qwen3).
    *
-   * <p>The template is treated as a black box, as TRL does: for assistant message k, render
-   * messages[0..k) with the generation prompt (P) and messages[0..k] without it (Q). The completion
-   * is what Q adds after the longest common prefix of P and Q: the content and the template's
-   * end-of-turn text. That needs the template to be prefix-stable, i.e. Q is a prefix of the full
-   * rendering; templates that rewrite earlier turns depending on later ones (e.g. move the system
-   * prompt into the last user turn) are rejected with an exception rather than given wrong spans.
-   * The content is then searched in the completion as given, or stripped of surrounding
-   * whitespace (templates often {@code | trim} it).
-   *
-   * @throws ChatTemplateException when rendering fails or the template is not prefix-stable
+   * @throws ChatTemplateException when rendering fails or an assistant message cannot be located
    */
   public RenderedChat renderWithSpans(List<ChatMessage> messages, boolean addGenerationPrompt,
                                       Map<String, ?> extraVariables) {
-    String text = render(messages, addGenerationPrompt, extraVariables);
-    List<AssistantSpan> spans = new ArrayList<>();
-    for (int k = 0; k < messages.size(); k++) {
-      ChatMessage message = messages.get(k);
-      if (!message.role().equals("assistant")) {
-        continue;
-      }
-      String prompt = render(messages.subList(0, k), true, extraVariables);
-      String through = render(messages.subList(0, k + 1), false, extraVariables);
-      if (!text.startsWith(through)) {
-        throw new ChatTemplateException("template is not prefix-stable: messages 0.." + k
-          + " do not render as a prefix of the whole conversation, so assistant spans cannot be located");
-      }
-      int start = commonPrefix(prompt, through);
-      int end = through.length();
-      String content = message.content();
-      int at = through.indexOf(content, start);
-      if (at < 0 || at + content.length() > end) {
-        content = PyStr.strip(content, null);
-        at = through.indexOf(content, start);
-      }
-      boolean found = at >= 0 && at + content.length() <= end;
-      spans.add(new AssistantSpan(k, start, end, found ? at : -1, found ? at + content.length() : -1));
-    }
-    return new RenderedChat(text, spans);
-  }
-
-  private static int commonPrefix(String a, String b) {
-    int n = Math.min(a.length(), b.length());
-    int i = 0;
-    while (i < n && a.charAt(i) == b.charAt(i)) {
-      i++;
-    }
-    return i;
+    return SpanLocator.locate(messages, addGenerationPrompt, (prefix, gen) -> render(prefix, gen, extraVariables));
   }
 
   private static List<Map<String, Object>> toDicts(List<ChatMessage> messages) {

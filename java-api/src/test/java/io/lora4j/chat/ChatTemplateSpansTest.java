@@ -96,8 +96,9 @@ class ChatTemplateSpansTest {
   }
 
   @Test
-  void templatesThatRewriteEarlierTurnsAreRejected() {
-    // The system prompt goes into the last user turn, so a prefix of the conversation renders differently.
+  void systemPromptMovedIntoTheLastUserTurn() {
+    // Rendering a prefix puts the system prompt into another user turn than the whole conversation
+    // does, so the completion is found by search instead of by prefix.
     ChatTemplate lastUserGetsSystem = ChatTemplate.compile("""
       {%- set ns = namespace(last_user=-1) %}
       {%- for m in messages %}{% if m.role == 'user' %}{% set ns.last_user = loop.index0 %}{% endif %}{% endfor %}
@@ -110,10 +111,49 @@ class ChatTemplateSpansTest {
               {{- m.content + '</s>' }}
           {%- endif %}
       {%- endfor %}""", "", "");
-    assertEquals("[INST] What is 2+2? [/INST]2+2 equals 4.</s>[INST] You are a helpful assistant.\n\nAnd 3+3? [/INST]",
-      lastUserGetsSystem.render(TestTemplates.WITH_SYSTEM, false));
-    ChatTemplateException e = assertThrows(ChatTemplateException.class,
-      () -> lastUserGetsSystem.renderWithSpans(TestTemplates.WITH_SYSTEM, false));
-    assertTrue(e.getMessage().contains("not prefix-stable"), e.getMessage());
+    RenderedChat chat = lastUserGetsSystem.renderWithSpans(TWO_TURNS, false);
+    assertEquals("[INST] What is 2+2? [/INST]2+2 equals 4.</s>[INST] You are a helpful assistant.\n\nAnd 3+3? [/INST]"
+      + "3+3 equals 6.</s>", chat.text());
+    assertEquals("2+2 equals 4.</s>", completion(chat, 0));
+    assertEquals("3+3 equals 6.</s>", completion(chat, 1));
+    assertEquals("2+2 equals 4.", content(chat, 0));
+  }
+
+  @Test
+  void thinkBlockOnlyOnTheLastAnswer() {
+    // Like Qwen3: the newest answer carries its (empty) think block, earlier ones lose it.
+    ChatTemplate thinking = ChatTemplate.compile("""
+      {%- for m in messages %}
+          {%- if m.role == 'assistant' and loop.last %}
+              {{- '<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' + m.content + '<|im_end|>\\n' }}
+          {%- else %}
+              {{- '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}
+          {%- endif %}
+      {%- endfor %}
+      {%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' }}{% endif %}""", "", "");
+    RenderedChat chat = thinking.renderWithSpans(TWO_TURNS, false);
+    assertEquals("2+2 equals 4.<|im_end|>\n", completion(chat, 0));
+    assertEquals("3+3 equals 6.<|im_end|>\n", completion(chat, 1));
+    assertTrue(chat.text().substring(0, chat.assistantSpans().get(1).start()).endsWith("</think>\n\n"));
+    assertTrue(chat.assistantSpans().get(0).end() <= chat.assistantSpans().get(1).start());
+  }
+
+  @Test
+  void endOfConversationTextIsNotPartOfEarlierTurns() {
+    // Like Phi-3.5/Phi-4: eos_token closes the conversation unless a generation prompt follows.
+    ChatTemplate phi = ChatTemplate.compile("""
+      {%- for m in messages %}{{ '<|' + m.role + '|>' + m.content + '<|end|>' }}{% endfor %}
+      {%- if add_generation_prompt %}{{ '<|assistant|>' }}{% else %}{{ eos_token }}{% endif %}""", "", "<|endoftext|>");
+    RenderedChat chat = phi.renderWithSpans(TWO_TURNS, false);
+    assertEquals("2+2 equals 4.<|end|>", completion(chat, 0));
+    assertEquals("3+3 equals 6.<|end|><|endoftext|>", completion(chat, 1));
+  }
+
+  @Test
+  void answersRewrittenOnceFollowedAreNotLocated() {
+    ChatTemplate shouting = ChatTemplate.compile(
+      "{% for m in messages %}<{{ m.role }}>{{ m.content if loop.last else m.content.upper() }}</>{% endfor %}", "", "");
+    ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> shouting.renderWithSpans(TWO_TURNS, false));
+    assertTrue(e.getMessage().contains("cannot locate assistant message 2"), e.getMessage());
   }
 }
