@@ -147,12 +147,12 @@ public final class ChatTemplate {
     return name;
   }
 
-  /** Turns jinjava's collected errors into an exception: the first error wins, with its template line. */
+  /** Turns jinjava's collected errors into an exception: the first failure wins, with its template line. */
   private static void failOn(List<TemplateError> errors) {
-    if (errors.isEmpty()) {
+    TemplateError error = errors.stream().filter(PyJinjava::isFailure).findFirst().orElse(null);
+    if (error == null) {
       return;
     }
-    TemplateError error = errors.getFirst();
     for (Throwable t = error.getException(); t != null; t = t.getCause()) {
       if (t instanceof ChatTemplateException e) {
         throw e.atLine(error.getLineno());

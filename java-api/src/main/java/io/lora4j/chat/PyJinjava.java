@@ -8,6 +8,8 @@ import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.interpret.TemplateError.ErrorItem;
+import com.hubspot.jinjava.interpret.TemplateError.ErrorType;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.mode.ExecutionMode;
 import java.time.Clock;
@@ -48,6 +50,7 @@ final class PyJinjava extends Jinjava {
   private static JinjavaConfig config(Clock clock) {
     CompositeELResolver resolver = new CompositeELResolver();
     resolver.add(new PyStrResolver());
+    resolver.add(new PyLoopResolver());
     resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
     return JinjavaConfig.newBuilder()
       // trim_blocks and lstrip_blocks are applied to the source by BlockWhitespace: jinjava's
@@ -82,6 +85,20 @@ final class PyJinjava extends Jinjava {
   @Override
   public ExpressionFactory getExpressionFactory() {
     return expressions;
+  }
+
+  /**
+   * Whether a recorded error fails the render. All do except jinjava's warning for a property an
+   * object lacks ({@code 'text'.content}): jinja2 yields Undefined there, and templates test it
+   * with {@code is defined}; printing it still fails in {@link PyOutputStrategy}.
+   */
+  static boolean isFailure(TemplateError error) {
+    return error.getSeverity() == ErrorType.FATAL || error.getItem() != ErrorItem.PROPERTY;
+  }
+
+  /** Whether this render has already recorded a failure (and will be reported by it). */
+  static boolean hasFailed(JinjavaInterpreter interpreter) {
+    return interpreter.getErrors().stream().anyMatch(PyJinjava::isFailure);
   }
 
   /** Parses {@code source} without rendering it, so unknown tags and unclosed blocks fail at compile time. */

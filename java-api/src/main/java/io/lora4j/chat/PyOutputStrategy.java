@@ -19,9 +19,9 @@ final class PyOutputStrategy implements ExpressionStrategy {
   public RenderedOutputNode interpretOutput(ExpressionToken master, JinjavaInterpreter interpreter) {
     Object value = interpreter.resolveELExpression(master.getExpr(), master.getLineNumber());
     if (value == null) {
-      if (!interpreter.getErrors().isEmpty()) {
-        // Any error fails the render and the first one is reported: this null is likely its
-        // consequence (jinjava records a failed expression and goes on with null).
+      if (PyJinjava.hasFailed(interpreter)) {
+        // The render fails with its first error; this null is likely its consequence (jinjava
+        // records a failed expression and goes on with null).
         return new RenderedOutputNode("");
       }
       throw new ChatTemplateException(

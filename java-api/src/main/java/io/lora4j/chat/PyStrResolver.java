@@ -1,21 +1,18 @@
 package io.lora4j.chat;
 
 import com.hubspot.jinjava.el.ext.NamedParameter;
-import java.beans.FeatureDescriptor;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.Set;
 import jinjava.javax.el.ELContext;
-import jinjava.javax.el.ELResolver;
 
 /**
  * Resolves Python string methods ({@code s.strip()}, {@code s.startswith('x')}, ...) and string
  * indexing ({@code s[0]}, {@code s[-1]}) with Python semantics. Placed ahead of jinjava's resolvers so
  * the Python meaning wins over Java's same-named methods ({@code split}, {@code strip}, {@code replace}).
  */
-final class PyStrResolver extends ELResolver {
+final class PyStrResolver extends LookupResolver {
 
-  static final Set<String> METHODS = Set.of(
+  private static final Set<String> METHODS = Set.of(
     "strip", "lstrip", "rstrip", "startswith", "endswith", "split", "upper", "lower", "replace", "title");
 
   @Override
@@ -116,28 +113,5 @@ final class PyStrResolver extends ELResolver {
     }
     context.setPropertyResolved(true);
     return String.valueOf(s.charAt(at));
-  }
-
-  @Override
-  public Class<?> getType(ELContext context, Object base, Object property) {
-    return null;
-  }
-
-  @Override
-  public void setValue(ELContext context, Object base, Object property, Object value) {}
-
-  @Override
-  public boolean isReadOnly(ELContext context, Object base, Object property) {
-    return true;
-  }
-
-  @Override
-  public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-    return null;
-  }
-
-  @Override
-  public Class<?> getCommonPropertyType(ELContext context, Object base) {
-    return null;
   }
 }

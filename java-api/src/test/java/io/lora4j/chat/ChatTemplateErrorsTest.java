@@ -66,6 +66,22 @@ class ChatTemplateErrorsTest {
   }
 
   @Test
+  void unsupportedLoopAttributesFail() {
+    assertMentions(renderFails("{% for m in messages %}{% if loop.previtem is defined %}x{% endif %}{% endfor %}"),
+      "loop.previtem is not supported");
+  }
+
+  @Test
+  void missingAttributeOfAStringIsUndefinedNotAnError() {
+    // Mistral's templates test message.content.content on string contents.
+    ChatTemplate t = ChatTemplate.compile("{{ 'y' if messages[0].content.content is defined else 'n' }}", "", "");
+    assertEquals("n", t.render(CHAT, false));
+    ChatTemplateException e = renderFails("{% if messages[0].content.content %}{% endif %}\n{{ nope }}");
+    assertMentions(e, "'nope' is undefined");
+    assertEquals(2, e.templateLine());
+  }
+
+  @Test
   void raiseExceptionCarriesTheMessageAndLine() {
     ChatTemplateException e = renderFails("{% if messages[0].role != 'system' %}\n  {{ raise_exception('need a system prompt') }}\n{% endif %}");
     assertMentions(e, "need a system prompt");

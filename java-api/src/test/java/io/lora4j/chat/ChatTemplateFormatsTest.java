@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /** Each model's template renders its documented prompt format exactly. */
@@ -79,6 +84,21 @@ class ChatTemplateFormatsTest {
     ChatTemplate t = TestTemplates.gemma();
     assertEquals(conversation, t.render(WITHOUT_SYSTEM, false));
     assertEquals(conversation + "<start_of_turn>model\n", t.render(WITHOUT_SYSTEM, true));
+  }
+
+  @Test
+  void oneTemplateRendersFromManyThreads() throws Exception {
+    ChatTemplate t = TestTemplates.qwen2();
+    String expected = t.render(WITH_SYSTEM, true);
+    List<Callable<String>> jobs = Collections.nCopies(64, () -> t.render(WITH_SYSTEM, true));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      for (Future<String> f : pool.invokeAll(jobs)) {
+        assertEquals(expected, f.get());
+      }
+    } finally {
+      pool.shutdown();
+    }
   }
 
   @Test
