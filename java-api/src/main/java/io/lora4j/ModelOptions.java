@@ -37,7 +37,10 @@ public record ModelOptions(int threads, Optional<TensorType> quantizeTo, boolean
             return this;
         }
 
-        /** Accept files with a tokenizer and no weights. */
+        /**
+         * Read only the hyper-parameters and the tokenizer, skipping the weights (a file without
+         * tensors always loads as vocab-only).
+         */
         public Builder vocabOnly(boolean vocabOnly) {
             this.vocabOnly = vocabOnly;
             return this;

@@ -2,7 +2,6 @@ package io.lora4j.cli;
 
 import io.lora4j.Hparams;
 import io.lora4j.Model;
-import io.lora4j.ModelOptions;
 import io.lora4j.TensorType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +21,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Model m = Model.load(model, ModelOptions.builder().vocabOnly(true).build())) {
+        try (Model m = Model.load(model)) {
             Hparams h = m.hparams();
             System.out.printf("file:           %s%n", model);
             System.out.printf("architecture:   %s%n", m.metadata().getOrDefault("general.architecture", h.architecture().ggufName()));

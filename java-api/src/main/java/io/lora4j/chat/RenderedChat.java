@@ -13,6 +13,15 @@ public record RenderedChat(String text, List<AssistantSpan> assistantSpans) {
 
   public RenderedChat {
     assistantSpans = List.copyOf(assistantSpans);
+    int previousEnd = 0;
+    for (AssistantSpan s : assistantSpans) {
+      if (s.start() < previousEnd || s.end() > text.length() || s.start() > s.end()) {
+        throw new IllegalArgumentException("assistant span [" + s.start() + ", " + s.end()
+            + ") is reversed, overlaps the previous one or lies outside the "
+            + text.length() + "-character text");
+      }
+      previousEnd = s.end();
+    }
   }
 
   /** Per char of {@link #text()}: whether it belongs to an assistant completion (a loss mask, before tokenizing). */

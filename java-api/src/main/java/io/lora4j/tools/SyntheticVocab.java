@@ -23,9 +23,9 @@ public record SyntheticVocab(List<String> tokens, float[] scores, int[] types) {
             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;!?'\"()[]{}<>+-*/=_#@%&|~^$";
 
     public static SyntheticVocab of(int size) {
-        if (size < 259 + ALPHABET.length()) {
+        if (size < 260 + ALPHABET.length()) {
             throw new IllegalArgumentException("a synthetic vocabulary needs at least "
-                    + (259 + ALPHABET.length()) + " tokens, got " + size);
+                    + (260 + ALPHABET.length()) + " tokens, got " + size);
         }
         List<String> tokens = new ArrayList<>(size);
         List<Integer> types = new ArrayList<>(size);
@@ -56,6 +56,7 @@ public record SyntheticVocab(List<String> tokens, float[] scores, int[] types) {
             }
         }
         for (String p : pieces) {
+            if (tokens.size() == size) break;
             tokens.add(p);
             types.add(TYPE_NORMAL);
         }

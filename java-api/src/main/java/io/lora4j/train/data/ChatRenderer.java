@@ -1,5 +1,9 @@
 package io.lora4j.train.data;
 
+import io.lora4j.chat.RenderedChat;
+
+import io.lora4j.chat.ChatMessage;
+
 import java.util.List;
 
 /**
@@ -13,8 +17,8 @@ public interface ChatRenderer {
     /**
      * The rendered conversation. Each span must cover the text the model should learn to produce
      * for one assistant turn: its content and the end-of-turn marker that closes it (as the
-     * {@code {% generation %}} blocks of a Hugging Face template do); {@link
-     * RenderedChat#withEndOfTurn(String)} extends content-only spans that way.
+     * {@code {% generation %}} blocks of a Hugging Face template do), as
+     * {@link io.lora4j.chat.ChatTemplate#renderWithSpans} gives them.
      */
     RenderedChat render(List<ChatMessage> messages);
 }

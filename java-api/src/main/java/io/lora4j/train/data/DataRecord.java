@@ -1,5 +1,7 @@
 package io.lora4j.train.data;
 
+import io.lora4j.chat.ChatMessage;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;

@@ -1,5 +1,11 @@
 package io.lora4j.train.data;
 
+import io.lora4j.chat.RenderedChat;
+
+import io.lora4j.chat.ChatMessage;
+
+import io.lora4j.chat.AssistantSpan;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -98,7 +104,7 @@ public final class ExampleEncoder {
                     + "(ExampleEncoder.builder(...).chatRenderer(...))");
         }
         List<ChatMessage> messages = record.messages();
-        if (messages.stream().noneMatch(ChatMessage::isAssistant)) {
+        if (messages.stream().noneMatch(m -> m.role().equals("assistant"))) {
             throw new DatasetFormatException(record.source(), record.line(),
                     "no assistant message, so nothing to train on");
         }
@@ -116,7 +122,7 @@ public final class ExampleEncoder {
         String text = rendered.text();
         Pieces p = new Pieces(record);
         int at = 0;
-        for (RenderedChat.Span s : rendered.assistantSpans()) {
+        for (AssistantSpan s : rendered.assistantSpans()) {
             p.add(text.substring(at, s.start()), false);
             p.add(text.substring(s.start(), s.end()), true);
             at = s.end();

@@ -19,6 +19,9 @@ import java.util.TreeSet;
  * record, detected from its field names.
  */
 final class RecordParser {
+    /** The roles a {@code messages} record may use. */
+    private static final java.util.Set<String> ROLES = java.util.Set.of("system", "user", "assistant");
+
 
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -128,7 +131,7 @@ final class RecordParser {
                 throw fail(lineNo, where + " must be an object with 'role' and 'content', got " + typeName(m));
             }
             String role = string(m, "role", where + ".role", lineNo);
-            if (!ChatMessage.ROLES.contains(role)) {
+            if (!ROLES.contains(role)) {
                 throw fail(lineNo, where + ".role '" + role + "' is unknown (expected system, user or assistant)");
             }
             String content = string(m, "content", where + ".content", lineNo);

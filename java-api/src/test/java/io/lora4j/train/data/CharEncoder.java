@@ -1,5 +1,11 @@
 package io.lora4j.train.data;
 
+import io.lora4j.chat.RenderedChat;
+
+import io.lora4j.chat.ChatMessage;
+
+import io.lora4j.chat.AssistantSpan;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -63,15 +69,18 @@ public final class CharEncoder implements TextEncoder {
     public static ChatRenderer chatRenderer(boolean writesBos) {
         return messages -> {
             StringBuilder text = new StringBuilder(writesBos ? "<s>" : "");
-            List<RenderedChat.Span> spans = new ArrayList<>();
-            for (ChatMessage m : messages) {
+            List<AssistantSpan> spans = new ArrayList<>();
+            for (int i = 0; i < messages.size(); i++) {
+                ChatMessage m = messages.get(i);
                 text.append("<|").append(m.role()).append("|>");
                 int start = text.length();
                 text.append(m.content());
-                if (m.isAssistant()) spans.add(new RenderedChat.Span(start, text.length()));
-                text.append("<eot>\n");
+                int contentEnd = text.length();
+                text.append("<eot>");
+                if (m.role().equals("assistant")) spans.add(new AssistantSpan(i, start, text.length(), start, contentEnd));
+                text.append("\n");
             }
-            return new RenderedChat(text.toString(), spans).withEndOfTurn("<eot>");
+            return new RenderedChat(text.toString(), spans);
         };
     }
 }

@@ -1,5 +1,7 @@
 package io.lora4j.train.data;
 
+import io.lora4j.chat.ChatMessage;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

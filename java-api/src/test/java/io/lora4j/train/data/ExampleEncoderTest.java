@@ -128,13 +128,4 @@ class ExampleEncoderTest {
         assertArrayEquals(new int[] {BOS, id('Q'), id('b'), id('c'), EOS}, p.rejected().tokens());
         assertArrayEquals(mask("00111"), p.rejected().lossMask());
     }
-
-    @Test
-    void renderedChatRejectsBadSpans() {
-        assertThrows(IllegalArgumentException.class, () -> new RenderedChat("abc", List.of(new RenderedChat.Span(1, 4))));
-        assertThrows(IllegalArgumentException.class, () -> new RenderedChat("abcdef",
-                List.of(new RenderedChat.Span(2, 4), new RenderedChat.Span(3, 5))));
-        RenderedChat r = new RenderedChat("x yes </s> z", List.of(new RenderedChat.Span(2, 5))).withEndOfTurn("</s>");
-        assertEquals(new RenderedChat.Span(2, 10), r.assistantSpans().getFirst());
-    }
 }
