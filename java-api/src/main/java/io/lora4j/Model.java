@@ -2,6 +2,8 @@ package io.lora4j;
 
 import io.lora4j.engine.HandleGuard;
 import io.lora4j.engine.Native;
+import io.lora4j.chat.ChatMessage;
+import io.lora4j.chat.ChatTemplate;
 import io.lora4j.generate.Generation;
 import io.lora4j.generate.Generator;
 import io.lora4j.generate.InferenceContext;
@@ -37,6 +39,7 @@ public final class Model implements AutoCloseable {
     private final List<TensorInfo> tensors;
     private final int threads;
     private volatile Tokenizer tokenizer;
+    private volatile ChatTemplate chatTemplate;
 
     private Model(Path path, MemorySegment handle, int threads) {
         this.path = path;
@@ -150,6 +153,42 @@ public final class Model implements AutoCloseable {
             }
         }
         return t;
+    }
+
+    /**
+     * The chat template from {@code tokenizer.chat_template}; a model without one is a
+     * {@link io.lora4j.chat.ChatTemplateException} (use {@link #chat(ChatTemplate, List, Sampling)}
+     * with a template of your own).
+     */
+    public ChatTemplate chatTemplate() {
+        ChatTemplate t = chatTemplate;
+        if (t == null) {
+            Tokenizer tok = tokenizer();
+            String bos = tok.bosId() >= 0 ? tok.tokenText(tok.bosId()) : "";
+            String eos = tok.eosId() >= 0 ? tok.tokenText(tok.eosId()) : "";
+            chatTemplate = t = ChatTemplate.fromMetadata(metadata(), bos, eos);
+        }
+        return t;
+    }
+
+    /** Answers a conversation with the model's own chat template. */
+    public Generation chat(List<ChatMessage> messages, Sampling sampling) {
+        return chat(chatTemplate(), messages, sampling);
+    }
+
+    /** Answers a conversation rendered with {@code template} (with the generation prompt). */
+    public Generation chat(ChatTemplate template, List<ChatMessage> messages, Sampling sampling) {
+        return generate(encodeChat(template.render(messages, true)), sampling, null);
+    }
+
+    /**
+     * Tokens of a rendered chat: special-token texts are parsed, and BOS is added only when the
+     * template did not write it already.
+     */
+    public int[] encodeChat(String rendered) {
+        Tokenizer tok = tokenizer();
+        boolean templateWroteBos = tok.bosId() >= 0 && rendered.startsWith(tok.tokenText(tok.bosId()));
+        return tok.encode(rendered, !templateWroteBos, true);
     }
 
     /** Threads for this model's contexts (0 = all cores), from the load options. */

@@ -28,6 +28,7 @@ public final class SyntheticModel {
     private TensorType weightType = TensorType.F32;
     private long seed = 42;
     private float weightScale = 0.05f;
+    private String chatTemplate;
 
     public static SyntheticModel builder() {
         return new SyntheticModel();
@@ -51,6 +52,7 @@ public final class SyntheticModel {
     public SyntheticModel weightType(TensorType type) { this.weightType = type; return this; }
     public SyntheticModel seed(long seed) { this.seed = seed; return this; }
     public SyntheticModel weightScale(float scale) { this.weightScale = scale; return this; }
+    public SyntheticModel chatTemplate(String jinja) { this.chatTemplate = jinja; return this; }
 
     public void write(Path path) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -79,6 +81,7 @@ public final class SyntheticModel {
                     .putUInt32("tokenizer.ggml.unknown_token_id", SyntheticVocab.UNK)
                     .putBool("tokenizer.ggml.add_bos_token", true)
                     .putBool("tokenizer.ggml.add_eos_token", false);
+            if (chatTemplate != null) w.putString("tokenizer.chat_template", chatTemplate);
             weight(w, rng, "token_embd.weight", embd, vocab);
             for (int l = 0; l < layers; l++) {
                 String p = "blk." + l + ".";
