@@ -10,6 +10,7 @@ import io.lora4j.generate.InferenceContext;
 import io.lora4j.generate.Sampling;
 import io.lora4j.generate.TokenListener;
 import io.lora4j.gguf.GgufReader;
+import io.lora4j.lora.ScaledAdapter;
 import io.lora4j.tokenizer.Tokenizer;
 import io.lora4j.internal.lora4j_h;
 import io.lora4j.internal.lora4j_hparams;
@@ -209,8 +210,14 @@ public final class Model implements AutoCloseable {
 
     /** Generates a completion of a tokenized prompt. */
     public Generation generate(int[] prompt, Sampling sampling, TokenListener listener) {
+        return generate(prompt, sampling, listener, List.of());
+    }
+
+    /** Generates a completion of a tokenized prompt with LoRA adapters applied. */
+    public Generation generate(int[] prompt, Sampling sampling, TokenListener listener, List<ScaledAdapter> adapters) {
         int n = contextFor(prompt.length, sampling.maxTokens());
         try (InferenceContext ctx = new InferenceContext(this, n, 1, threads, false)) {
+            if (!adapters.isEmpty()) ctx.setAdapters(adapters);
             return new Generator(ctx, tokenizer()).generate(prompt, sampling, listener);
         }
     }

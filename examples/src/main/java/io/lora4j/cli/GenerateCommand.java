@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code lora4j generate}: a completion, streamed as llama.cpp's CLI prints it, or one JSON object. */
@@ -41,23 +42,31 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-display-prompt", description = "print only the completion")
     boolean noDisplayPrompt;
 
+    @Option(names = "--lora", description = "apply a LoRA adapter (llama.cpp GGUF); repeatable")
+    List<Path> loras = List.of();
+
+    @Option(names = "--lora-scale", defaultValue = "1.0", description = "scale for every --lora adapter (default 1)")
+    float loraScale;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (Model m = Model.load(model, ModelOptions.builder().threads(threads).build())) {
+        try (Model m = Model.load(model, ModelOptions.builder().threads(threads).build());
+             AdapterSet adapters = AdapterSet.load(m, loras, loraScale)) {
             Tokenizer tok = m.tokenizer();
+            int[] ids = tok.encode(prompt, true, true);
             if (json) {
-                Generation g = m.generate(prompt, sampling.toSampling(nProbs));
+                Generation g = m.generate(ids, sampling.toSampling(nProbs), null, adapters.scaled());
                 out.println(toJson(g, tok));
                 return 0;
             }
             if (!noDisplayPrompt) out.print(prompt);
             StringBuilder streamed = new StringBuilder();
-            Generation g = m.generate(prompt, sampling.toSampling(nProbs), t -> {
+            Generation g = m.generate(ids, sampling.toSampling(nProbs), t -> {
                 out.print(t.text());
                 streamed.append(t.text());
                 return true;
-            });
+            }, adapters.scaled());
             // Text held back at the end (a partial stop string or character) is printed last.
             if (g.text().length() > streamed.length()) out.print(g.text().substring(streamed.length()));
             out.println();

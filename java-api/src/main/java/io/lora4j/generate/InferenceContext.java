@@ -5,10 +5,13 @@ import io.lora4j.Model;
 import io.lora4j.engine.Native;
 import io.lora4j.internal.lora4j_context_params;
 import io.lora4j.internal.lora4j_h;
+import io.lora4j.lora.ScaledAdapter;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A forward-pass context over a model: the KV cache of {@code sequences} sequences and every
@@ -26,6 +29,7 @@ public final class InferenceContext implements AutoCloseable {
     private MemorySegment wantBuf;
     private MemorySegment logitsBuf;
     private boolean closed;
+    private List<Runnable> adapterPins = List.of();
 
     /**
      * @param contextLength positions per sequence (0: the model's training context)
@@ -71,6 +75,32 @@ public final class InferenceContext implements AutoCloseable {
 
     public int vocabSize() {
         return vocab;
+    }
+
+    /**
+     * Applies these adapters from now on: y = W x + sum of scale * (alpha/r) * B A x. An empty
+     * list switches adapters off. The adapters stay open at least as long as this context uses them.
+     */
+    public void setAdapters(List<ScaledAdapter> adapters) {
+        ensureOpen();
+        int n = adapters.size();
+        List<Runnable> pins = new ArrayList<>(n);
+        try {
+            for (ScaledAdapter a : adapters) pins.add(a.adapter().pin("inference context"));
+            MemorySegment handles = arena.allocate(ValueLayout.ADDRESS, Math.max(1, n));
+            MemorySegment scales = arena.allocate(ValueLayout.JAVA_FLOAT, Math.max(1, n));
+            for (int i = 0; i < n; i++) {
+                ScaledAdapter a = adapters.get(i);
+                handles.setAtIndex(ValueLayout.ADDRESS, i, a.adapter().withHandle(h -> h));
+                scales.setAtIndex(ValueLayout.JAVA_FLOAT, i, a.scale());
+            }
+            Native.check(lora4j_h.lora4j_context_set_adapters(handle, handles, scales, n), "setting adapters");
+        } catch (RuntimeException e) {
+            pins.forEach(Runnable::run);
+            throw e;
+        }
+        adapterPins.forEach(Runnable::run);
+        adapterPins = pins;
     }
 
     /** Next position of sequence {@code seq} (how many tokens its cache holds). */
@@ -164,6 +194,7 @@ public final class InferenceContext implements AutoCloseable {
         closed = true;
         lora4j_h.lora4j_context_free(handle);
         arena.close();
+        adapterPins.forEach(Runnable::run);
         unpin.run();
     }
 }
