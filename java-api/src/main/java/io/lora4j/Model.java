@@ -11,7 +11,11 @@ import io.lora4j.generate.Sampling;
 import io.lora4j.generate.TokenListener;
 import io.lora4j.gguf.GgufReader;
 import io.lora4j.lora.ScaledAdapter;
+import io.lora4j.lora.LoraConfig;
 import io.lora4j.tokenizer.Tokenizer;
+import io.lora4j.train.LoraSession;
+import io.lora4j.train.SftTrainer;
+import io.lora4j.train.data.Dataset;
 import io.lora4j.internal.lora4j_h;
 import io.lora4j.internal.lora4j_hparams;
 import io.lora4j.internal.lora4j_model_params;
@@ -190,6 +194,16 @@ public final class Model implements AutoCloseable {
         Tokenizer tok = tokenizer();
         boolean templateWroteBos = tok.bosId() >= 0 && rendered.startsWith(tok.tokenText(tok.bosId()));
         return tok.encode(rendered, !templateWroteBos, true);
+    }
+
+    /** Starts LoRA training: {@code model.lora(config).sft(dataset).epochs(3).train()}. */
+    public LoraSession lora(LoraConfig config) {
+        return new LoraSession(this, config);
+    }
+
+    /** Starts full fine-tuning of this model's f32/f16 weights. */
+    public SftTrainer fullFineTune(Dataset dataset) {
+        return SftTrainer.full(this, dataset);
     }
 
     /** Threads for this model's contexts (0 = all cores), from the load options. */

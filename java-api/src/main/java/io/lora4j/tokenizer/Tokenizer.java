@@ -43,6 +43,18 @@ public final class Tokenizer {
      *                     input as those tokens; user-defined tokens are always recognised
      */
     public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
+        return encode(text, addSpecial, parseSpecial, true);
+    }
+
+    /**
+     * Tokenizes text that continues a sequence already started: no BOS or EOS, and no
+     * SentencePiece dummy-prefix space at its start, so that it joins the text before it.
+     */
+    public int[] encodeContinuation(String text, boolean parseSpecial) {
+        return encode(text, false, parseSpecial, false);
+    }
+
+    private int[] encode(String text, boolean addSpecial, boolean parseSpecial, boolean atStart) {
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
@@ -52,7 +64,7 @@ public final class Tokenizer {
         if (addSpecial && vocab.addBos()) {
             out.add(vocab.bosId());
         }
-        boolean afterSpecial = true; // SPM: a fragment at the start or after a special token gets a leading space
+        boolean afterSpecial = atStart; // SPM: a fragment at the start or after a special token gets a leading space
         for (int f = 0; f < fragments.size; f++) {
             int token = fragments.token[f];
             if (token != SpecialTokenSplitter.RAW) {

@@ -1,0 +1,18 @@
+package io.lora4j.train;
+
+/**
+ * The fixed shape of a native trainer: micro-batches of {@code rows} sequences of {@code seqLen}
+ * tokens; checkpointing recomputes activations per layer in backward to bound memory.
+ *
+ * @param full full fine-tuning of the model's f32/f16 weights instead of an adapter
+ * @param freezeLayers with full fine-tuning, the first layers (and the embedding) stay frozen
+ */
+public record TrainerShape(int rows, int seqLen, int threads, boolean checkpointing, boolean full, int freezeLayers,
+                           long seed) {
+    public TrainerShape {
+        if (rows < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + rows);
+        if (seqLen < 2) throw new IllegalArgumentException("sequence length must be >= 2, got " + seqLen);
+        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+        if (freezeLayers < 0) throw new IllegalArgumentException("freeze layers must be >= 0, got " + freezeLayers);
+    }
+}
