@@ -38,7 +38,7 @@ public final class SftTrainer {
     private final LoraConfig lora;          // null: full fine-tuning
     private final Adapter startAdapter;     // continue training this adapter (not owned)
     private final Dataset dataset;
-    private final TrainingOptions.Builder options = TrainingOptions.builder();
+    private TrainingOptions.Builder options = TrainingOptions.builder();
     private int freezeLayers;
 
     SftTrainer(Model model, LoraConfig lora, Adapter startAdapter, Dataset dataset) {
@@ -57,6 +57,8 @@ public final class SftTrainer {
         return new SftTrainer(model, null, null, dataset);
     }
 
+    /** Replaces every run setting at once (the command line builds them this way). */
+    public SftTrainer options(TrainingOptions.Builder all) { options = all; return this; }
     public SftTrainer epochs(int n) { options.epochs(n); return this; }
     /** Stop after this many optimizer steps (overrides epochs); 0 = use epochs. */
     public SftTrainer maxSteps(int n) { options.maxSteps(n); return this; }
