@@ -35,7 +35,7 @@ static void unpack_at(int32_t type, int32_t level, const uint8_t *q, unpacked_bu
     const int kind = l4_unpack_kind(type);
     l4_unpacked v = {buf->u, kind == L4_KIND_A ? buf->dexp : 0, kind == L4_KIND_B ? buf->scx : 0,
                      kind == L4_KIND_B ? buf->d : 0, buf->c};
-    l4_unpack_for(type)(q, N_ELEMS, v);
+    l4_unpack_for(type)(q, N_ELEMS, &v);
 }
 
 int main(void) {

@@ -143,7 +143,7 @@ static void fast_task(void *p, int ith, int nth) {
         const int64_t nr = min64(MC, r1 - rb);
         for (int64_t r = 0; r < nr; r++) {
             const l4_unpacked row = l4_unpacked_rows(&panel, r, c->n_in);
-            c->unpack(c->w + (rb + r) * c->row_bytes, c->n_in, row);
+            c->unpack(c->w + (rb + r) * c->row_bytes, c->n_in, &row);
         }
         kernel(&panel, nr, &c->act, c->n_tok, c->n_in, c->y + rb, c->ldy);
     }

@@ -92,7 +92,8 @@ INLINE __m256i iq4_nl_codes(const uint8_t *b) {
             emit32(dst, t##_codes(b), (off), d, a, (term));                                     \
         }                                                                                       \
     }                                                                                           \
-    void l4_##t##_unpack_avx2(const void *row, int64_t n, l4_unpacked out) {                   \
+    void l4_##t##_unpack_avx2(const void *row, int64_t n, const l4_unpacked *view) {           \
+        const l4_unpacked out = *view;                                                          \
         const uint8_t *b = row;                                                                 \
         for (int64_t i = 0; i < n / L4_QK; i++, b += (bytes)) {                                 \
             store32(out.u + i * L4_QK, t##_codes(b));                                           \
@@ -229,7 +230,8 @@ INLINE void q6_k_scales(const uint8_t *b, kscales *k) {
             }                                                                                   \
         }                                                                                       \
     }                                                                                           \
-    void l4_##t##_unpack_avx2(const void *row, int64_t n, l4_unpacked out) {                   \
+    void l4_##t##_unpack_avx2(const void *row, int64_t n, const l4_unpacked *view) {           \
+        const l4_unpacked out = *view;                                                          \
         const uint8_t *b = row;                                                                 \
         for (int64_t i = 0; i < n / L4_QK_K; i++, b += (bytes)) {                               \
             __m256i c[8];                                                                       \

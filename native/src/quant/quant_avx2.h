@@ -6,7 +6,7 @@
 
 #define L4_AVX2_TYPE(t)                                                      \
     void l4_##t##_to_float_avx2(const void *src, float *dst, int64_t n);    \
-    void l4_##t##_unpack_avx2(const void *row, int64_t n, l4_unpacked out);
+    void l4_##t##_unpack_avx2(const void *row, int64_t n, const l4_unpacked *out);
 
 L4_AVX2_TYPE(q8_0)
 L4_AVX2_TYPE(q4_0)

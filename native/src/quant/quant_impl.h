@@ -104,8 +104,7 @@ typedef struct l4_unpacked {
     float *c;      /* [n/16] */
 } l4_unpacked;
 
-/* (The view is passed by value so the compiler knows stores through u cannot move it.) */
-typedef void (*l4_unpack_fn)(const void *row, int64_t n, l4_unpacked out);
+typedef void (*l4_unpack_fn)(const void *row, int64_t n, const l4_unpacked *out);
 
 enum { L4_KIND_NONE = 0, L4_KIND_A = 1, L4_KIND_B = 2 };
 
@@ -113,17 +112,17 @@ enum { L4_KIND_NONE = 0, L4_KIND_A = 1, L4_KIND_B = 2 };
 int l4_unpack_kind(int32_t type);
 l4_unpack_fn l4_unpack_for(int32_t type);
 
-void l4_q8_0_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q4_0_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q4_1_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q5_0_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q5_1_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_iq4_nl_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q2_k_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q3_k_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q4_k_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q5_k_unpack(const void *row, int64_t n, l4_unpacked out);
-void l4_q6_k_unpack(const void *row, int64_t n, l4_unpacked out);
+void l4_q8_0_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q4_0_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q4_1_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q5_0_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q5_1_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_iq4_nl_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q2_k_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q3_k_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q4_k_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q5_k_unpack(const void *row, int64_t n, const l4_unpacked *out);
+void l4_q6_k_unpack(const void *row, int64_t n, const l4_unpacked *out);
 
 /* Fill a kind-A block's expanded scale and its two group terms. */
 static inline void l4_unpack_a_scales(l4_unpacked out, int64_t b, float d, float c) {

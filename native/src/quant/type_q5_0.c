@@ -47,7 +47,8 @@ void l4_q5_0_from_float(const float *src, void *dst, int64_t n) {
     }
 }
 
-void l4_q5_0_unpack(const void *row, int64_t n, l4_unpacked out) {
+void l4_q5_0_unpack(const void *row, int64_t n, const l4_unpacked *view) {
+    const l4_unpacked out = *view; /* a local copy: stores through out.u cannot move it */
     const uint8_t *restrict b = row;
     for (int64_t i = 0; i < n / L4_QK; i++, b += BLOCK_BYTES) {
         uint8_t *restrict u = out.u + i * L4_QK;

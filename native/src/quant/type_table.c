@@ -14,7 +14,7 @@
         }                                                                                       \
     }
 #define DISPATCH_UNPACK(t)                                                                      \
-    static void t##_unpack(const void *row, int64_t n, l4_unpacked out) {                       \
+    static void t##_unpack(const void *row, int64_t n, const l4_unpacked *out) {                       \
         if (l4_simd_level() >= LORA4J_SIMD_AVX2) {                                              \
             l4_##t##_unpack_avx2(row, n, out);                                                  \
         } else {                                                                                \
