@@ -1,6 +1,7 @@
 /* Quantization benchmark: per type, round-trip error, dequantization speed and matmul
  * GFLOP/s of the fast (int8) and exact (f32) paths on the stories15M shapes (FFN [768 x 288],
- * output head [32000 x 288]; 256 columns for K-quants), 1 and 128 tokens, 1 and 2 threads.
+ * output head [32000 x 288]; 256 columns for K-quants), 1 and 128 tokens, 1 and 2 threads,
+ * and of the backward product dx += W^T dy (l4_matmul_t_acc) for 128 tokens.
  * Timings are min / median / max over repetitions.
  *   bench_quant [--quick] [type-name ...]     e.g. bench_quant q4_0 q8_0 */
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "lora4j.h"
+#include "quant/quant.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -71,6 +73,20 @@ static void run_matmul(void *p) {
         fprintf(stderr, "matmul failed: %s\n", lora4j_last_error());
         exit(1);
     }
+}
+
+typedef struct {
+    int32_t type;
+    const void *w;
+    int64_t n_out, n_in, n_tok;
+    const float *dy;
+    float *dx;
+    int threads;
+} tacc_args;
+
+static void run_t_acc(void *p) {
+    const tacc_args *a = p;
+    l4_matmul_t_acc(a->type, a->w, a->n_out, a->n_in, a->dy, a->n_out, a->n_tok, a->dx, a->n_in, a->threads);
 }
 
 typedef struct {
@@ -164,6 +180,33 @@ int main(int argc, char **argv) {
                     fflush(stdout);
                 }
     }
+    /* backward through frozen weights: dx += W^T dy, exact f32, 128 tokens */
+    printf("\n%-7s | %-11s %4s %3s | %-23s\n", "type", "shape", "tok", "thr", "t_acc GFLOP/s");
+    float *dy = malloc((size_t)(max_tok * max_out) * sizeof(float));
+    for (int64_t i = 0; i < max_tok * max_out; i++) dy[i] = gauss();
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const int32_t type = types[ti];
+        const char *name = lora4j_type_name(type);
+        int keep = n_filter == 0;
+        for (int i = 0; i < n_filter; i++) keep |= strcmp(filter[i], name) == 0;
+        if (!keep) continue;
+        const int64_t n_in = lora4j_type_block_size(type) == 256 ? 256 : 288;
+        const size_t bytes = (size_t)(lora4j_row_bytes(type, n_in) * max_out);
+        lora4j_quantize(type, w_f32, max_out, n_in, wq, bytes);
+        const int64_t shapes[2] = {768, max_out};
+        for (int si = 0; si < 2; si++)
+            for (int threads = 1; threads <= 2; threads++) {
+                tacc_args a = {type, wq, shapes[si], n_in, max_tok, dy, y, threads};
+                memset(y, 0, (size_t)(max_tok * n_in) * sizeof(float));
+                const double flop = 2.0 * (double)shapes[si] * (double)n_in * (double)max_tok;
+                const stats_t s = measure(run_t_acc, &a, budget, 20);
+                printf("%-7s | %5lldx%-5lld %4lld %3d | %6.1f %6.1f %6.1f\n", name, (long long)shapes[si],
+                       (long long)n_in, (long long)max_tok, threads, flop / s.max * 1e-9, flop / s.med * 1e-9,
+                       flop / s.min * 1e-9);
+                fflush(stdout);
+            }
+    }
+    free(dy);
     free(w_f32), free(x), free(y), free(back), free(wq);
     return 0;
 }
