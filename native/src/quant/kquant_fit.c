@@ -1,3 +1,4 @@
+/* Scale searches for the K-quants (see kquant_fit.h). */
 #include <stdint.h>
 
 #include "quant/kquant_fit.h"
@@ -5,12 +6,13 @@
 
 #define FIT_MAX_N 32 /* sub-blocks have 16 or 32 elements */
 
-/* Least squares for x ~ A*q + B (B = -min) from the sums of a candidate quantization; keeps
- * A >= 0 and B <= 0 as the formats require. Returns the squared error of the fit. */
+/* The sums of a candidate quantization q of x that least squares needs. */
 typedef struct {
     float n, sq, sqq, sx, sqx, sxx;
 } fit_sums;
 
+/* Least squares for x ~ A*q + B (B = -min); keeps A >= 0 and B <= 0 as the formats require.
+ * Returns the squared error of the fit. */
 static float solve_affine(const fit_sums *s, float *A, float *B) {
     const float det = s->n * s->sqq - s->sq * s->sq;
     float a = 0.0f, b = 0.0f;
