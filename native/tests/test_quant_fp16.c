@@ -108,6 +108,26 @@ static void check_rows_all_levels(void) {
             }
         }
     }
+    /* every half and bfloat16 code (signalling NaNs included) decodes like the scalar function */
+    static uint16_t codes[65536];
+    static float dec[65536];
+    for (uint32_t h = 0; h < 65536; h++) codes[h] = (uint16_t)h;
+    for (int32_t level = 0; level <= detected; level++) {
+        lora4j_simd_set(level);
+        lora4j_dequantize(LORA4J_TYPE_F16, codes, sizeof codes, dec, 65536);
+        for (uint32_t h = 0, bad = 0; h < 65536 && bad < 5; h++)
+            if (bits(dec[h]) != bits(l4_fp16_to_fp32((uint16_t)h))) {
+                bad++;
+                QT_CHECK(0, "level %d: half 0x%04x decodes to %08x, scalar %08x", level, h, bits(dec[h]),
+                         bits(l4_fp16_to_fp32((uint16_t)h)));
+            }
+        lora4j_dequantize(LORA4J_TYPE_BF16, codes, sizeof codes, dec, 65536);
+        for (uint32_t h = 0; h < 65536; h++)
+            if (bits(dec[h]) != h << 16) {
+                QT_CHECK(0, "level %d: bf16 0x%04x decodes to %08x", level, h, bits(dec[h]));
+                break;
+            }
+    }
     lora4j_simd_set(detected);
 }
 
@@ -145,6 +165,10 @@ int main(void) {
     check_f16(ldexpf(1.0f, -140));
     check_f16(0.0f);
     check_f16(-0.0f);
+    /* f32 NaNs whose payload lies below the half mantissa still encode as (quiet) NaN */
+    QT_CHECK(l4_fp32_to_fp16(from_bits(0x7F800001u)) == 0x7E00, "signalling NaN -> 0x%04x", l4_fp32_to_fp16(from_bits(0x7F800001u)));
+    QT_CHECK(l4_fp32_to_fp16(from_bits(0xFFC00000u)) == 0xFE00, "-qNaN -> 0x%04x", l4_fp32_to_fp16(from_bits(0xFFC00000u)));
+    QT_CHECK(l4_fp32_to_fp16(from_bits(0x7FFFE000u)) == 0x7FFF, "NaN payload -> 0x%04x", l4_fp32_to_fp16(from_bits(0x7FFFE000u)));
     /* random floats over the whole exponent range */
     qt_seed(1);
     for (int i = 0; i < 2000000; i++) {

@@ -1,7 +1,9 @@
 /* Persistent worker threads for l4_parallel. Each worker waits on its own "go" counter,
  * spinning briefly (so back-to-back per-token calls do not pay a futex wake-up) and then
- * sleeping on a condition variable. Callers are serialised by a mutex; a call made from inside
- * a task runs inline on one thread. */
+ * sleeping on a condition variable. Every share of a task is claimed before it runs, and the
+ * caller, once done with its own share, claims and runs any share whose worker has not
+ * started yet: on a busy machine a descheduled worker delays nothing. Callers are serialised
+ * by a mutex; a call made from inside a task runs inline on one thread. */
 #include "core/threadpool.h"
 
 #include <pthread.h>
@@ -14,7 +16,8 @@
 #define SPIN_NS 100000 /* how long an idle worker or a waiting caller spins before backing off */
 
 typedef struct {
-    _Alignas(64) atomic_uint go; /* bumped by the caller for each task this worker joins */
+    _Alignas(64) atomic_uint go; /* bumped by the caller for each task this worker may join */
+    atomic_int claimed;          /* share ith of the current task has been taken */
 } worker_t;
 
 static struct {
@@ -22,13 +25,15 @@ static struct {
     pthread_mutex_t wake_lock;
     pthread_cond_t wake_cond;
     atomic_int n_sleeping;
-    _Alignas(64) atomic_int pending; /* workers still running the current task */
+    _Alignas(64) atomic_int pending; /* shares claimed or not, still to finish */
     l4_task_fn fn;
     void *ctx;
     int nth;
     int n_workers; /* workers 1..n_workers exist (the caller is index 0) */
     worker_t workers[POOL_MAX_THREADS];
-} g_pool = {.call_lock = PTHREAD_MUTEX_INITIALIZER, .wake_lock = PTHREAD_MUTEX_INITIALIZER, .wake_cond = PTHREAD_COND_INITIALIZER};
+} g_pool = {.call_lock = PTHREAD_MUTEX_INITIALIZER,
+            .wake_lock = PTHREAD_MUTEX_INITIALIZER,
+            .wake_cond = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int tl_in_task;
 
@@ -50,6 +55,15 @@ static int spin_for_task(atomic_uint *go, unsigned seen) {
     }
 }
 
+/* Run share ith if nobody has claimed it yet. The claim comes first, so the task fields read
+ * afterwards are those of the task the share belongs to. */
+static void run_share(int ith) {
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&g_pool.workers[ith].claimed, &expected, 1)) return;
+    g_pool.fn(g_pool.ctx, ith, g_pool.nth);
+    atomic_fetch_sub_explicit(&g_pool.pending, 1, memory_order_release);
+}
+
 static void *worker_main(void *arg) {
     const int ith = (int)(intptr_t)arg;
     worker_t *w = &g_pool.workers[ith];
@@ -64,8 +78,7 @@ static void *worker_main(void *arg) {
             pthread_mutex_unlock(&g_pool.wake_lock);
         }
         seen = atomic_load_explicit(&w->go, memory_order_acquire);
-        g_pool.fn(g_pool.ctx, ith, g_pool.nth);
-        atomic_fetch_sub_explicit(&g_pool.pending, 1, memory_order_release);
+        run_share(ith);
     }
     return 0;
 }
@@ -74,6 +87,7 @@ static void *worker_main(void *arg) {
 static int ensure_workers(int nth) {
     while (g_pool.n_workers < nth - 1) {
         const int ith = g_pool.n_workers + 1;
+        atomic_store(&g_pool.workers[ith].claimed, 1); /* nothing to run until a task arrives */
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -108,10 +122,12 @@ void l4_parallel(l4_task_fn fn, void *ctx, int n_threads) {
     pthread_mutex_lock(&g_pool.call_lock);
     const int n_workers = ensure_workers(nth);
     const int n_helpers = n_workers < nth - 1 ? n_workers : nth - 1;
+    /* publish: task fields, the share count, then open the shares, then signal */
     g_pool.fn = fn;
     g_pool.ctx = ctx;
     g_pool.nth = nth;
     atomic_store(&g_pool.pending, n_helpers);
+    for (int i = 1; i <= n_helpers; i++) atomic_store(&g_pool.workers[i].claimed, 0);
     for (int i = 1; i <= n_helpers; i++) atomic_fetch_add(&g_pool.workers[i].go, 1);
     if (atomic_load(&g_pool.n_sleeping) > 0) {
         pthread_mutex_lock(&g_pool.wake_lock);
@@ -120,8 +136,8 @@ void l4_parallel(l4_task_fn fn, void *ctx, int n_threads) {
     }
     tl_in_task = 1;
     fn(ctx, 0, nth);
-    /* shares of workers that could not be started run here */
-    for (int i = n_helpers + 1; i < nth; i++) fn(ctx, i, nth);
+    for (int i = 1; i <= n_helpers; i++) run_share(i); /* shares no worker has started */
+    for (int i = n_helpers + 1; i < nth; i++) fn(ctx, i, nth); /* workers that could not start */
     tl_in_task = 0;
     const int64_t start = now_ns();
     for (int i = 1; atomic_load_explicit(&g_pool.pending, memory_order_acquire) > 0; i++) {

@@ -2,12 +2,21 @@
  * (32 for kind A weights, 256 for kind B), q = rint(x * 127/amax). Run once per call. */
 #include "quant/gemm.h"
 
-/* Quantize one block of len values; returns its scale. */
-static float quantize_block(const float *x, int len, int8_t *q) {
+/* Quantize one block of len values; returns its scale. Rounding is to nearest even by the
+ * 1.5 * 2^23 trick (|x * id| <= 127), branch-free and without libm calls so it vectorizes;
+ * a NaN activation yields code 0 rather than undefined behaviour. */
+static float quantize_block(const float *restrict x, int len, int8_t *restrict q) {
     float amax = 0.0f;
-    for (int i = 0; i < len; i++) amax = fmaxf(amax, fabsf(x[i]));
+    for (int i = 0; i < len; i++) {
+        const float a = fabsf(x[i]);
+        amax = a > amax ? a : amax;
+    }
     const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
-    for (int i = 0; i < len; i++) q[i] = (int8_t)lrintf(x[i] * id);
+    for (int i = 0; i < len; i++) {
+        float v = x[i] * id;
+        v = v == v ? v : 0.0f;
+        q[i] = (int8_t)((v + 12582912.0f) - 12582912.0f);
+    }
     return amax / 127.0f;
 }
 

@@ -5,6 +5,7 @@
 #include "quant/gemm.h"
 
 #define INLINE static inline __attribute__((always_inline))
+#define UNROLL _Pragma("GCC unroll 16")
 
 /* Mask of the first n (0..8) lanes, for the tails of rows that are not a multiple of 8. */
 INLINE __m256i tail_mask(int64_t n) {
@@ -42,29 +43,29 @@ INLINE void store_rows(float *y, __m128 v, int64_t nr, int accumulate) {
 INLINE void f32_tile(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int NT,
                      int64_t k, float *y, int64_t ldy, int accumulate) {
     const float *wr[4];
-    for (int r = 0; r < 4; r++) wr[r] = w + (r < nr ? r : nr - 1) * ldw; /* extra rows repeat the last */
+    UNROLL for (int r = 0; r < 4; r++) wr[r] = w + (r < nr ? r : nr - 1) * ldw; /* extra rows repeat the last */
     __m256 acc[4][2];
-    for (int r = 0; r < 4; r++)
-        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    UNROLL for (int r = 0; r < 4; r++)
+        UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= k; i += 8) {
         __m256 wv[4];
-        for (int r = 0; r < 4; r++) wv[r] = _mm256_loadu_ps(wr[r] + i);
-        for (int t = 0; t < NT; t++) {
+        UNROLL for (int r = 0; r < 4; r++) wv[r] = _mm256_loadu_ps(wr[r] + i);
+        UNROLL for (int t = 0; t < NT; t++) {
             const __m256 xv = _mm256_loadu_ps(x + t * ldx + i);
-            for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+            UNROLL for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
         }
     }
     if (i < k) {
         const __m256i m = tail_mask(k - i);
         __m256 wv[4];
-        for (int r = 0; r < 4; r++) wv[r] = _mm256_maskload_ps(wr[r] + i, m);
-        for (int t = 0; t < NT; t++) {
+        UNROLL for (int r = 0; r < 4; r++) wv[r] = _mm256_maskload_ps(wr[r] + i, m);
+        UNROLL for (int t = 0; t < NT; t++) {
             const __m256 xv = _mm256_maskload_ps(x + t * ldx + i, m);
-            for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
+            UNROLL for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
         }
     }
-    for (int t = 0; t < NT; t++) store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, accumulate);
+    UNROLL for (int t = 0; t < NT; t++) store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, accumulate);
 }
 
 static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
@@ -85,7 +86,7 @@ INLINE void t_tile(const float *w, int64_t ldw, int64_t no, const float *dy, int
     const int full = nc >= 16;
     const __m256i m0 = tail_mask(nc < 8 ? nc : 8), m1 = tail_mask(nc < 16 ? nc - 8 : 8);
     __m256 acc[4][2];
-    for (int t = 0; t < NT; t++) {
+    UNROLL for (int t = 0; t < NT; t++) {
         acc[t][0] = full ? _mm256_loadu_ps(dx + t * lddx) : _mm256_maskload_ps(dx + t * lddx, m0);
         acc[t][1] = full ? _mm256_loadu_ps(dx + t * lddx + 8) : _mm256_maskload_ps(dx + t * lddx + 8, m1);
     }
@@ -93,13 +94,13 @@ INLINE void t_tile(const float *w, int64_t ldw, int64_t no, const float *dy, int
         const float *wo = w + o * ldw;
         const __m256 w0 = full ? _mm256_loadu_ps(wo) : _mm256_maskload_ps(wo, m0);
         const __m256 w1 = full ? _mm256_loadu_ps(wo + 8) : _mm256_maskload_ps(wo + 8, m1);
-        for (int t = 0; t < NT; t++) {
+        UNROLL for (int t = 0; t < NT; t++) {
             const __m256 g = _mm256_broadcast_ss(dy + t * lddy + o);
             acc[t][0] = _mm256_fmadd_ps(w0, g, acc[t][0]);
             acc[t][1] = _mm256_fmadd_ps(w1, g, acc[t][1]);
         }
     }
-    for (int t = 0; t < NT; t++) {
+    UNROLL for (int t = 0; t < NT; t++) {
         if (full) {
             _mm256_storeu_ps(dx + t * lddx, acc[t][0]);
             _mm256_storeu_ps(dx + t * lddx + 8, acc[t][1]);
@@ -147,26 +148,26 @@ INLINE void qa_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, 
     const uint8_t *u[2] = {w->u, w->u + r1 * n};
     const float *wd[2] = {w->dexp, w->dexp + r1 * (n / 4)};
     __m256 acc[2][2];
-    for (int r = 0; r < 2; r++)
-        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    UNROLL for (int r = 0; r < 2; r++)
+        UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / L4_QK; b++) {
         __m256i wlo[2], whi[2];
         __m256 ws[2];
-        for (int r = 0; r < 2; r++) {
+        UNROLL for (int r = 0; r < 2; r++) {
             wlo[r] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(u[r] + b * 32)));
             whi[r] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(u[r] + b * 32 + 16)));
             ws[r] = _mm256_loadu_ps(wd[r] + b * 8);
         }
-        for (int t = 0; t < NT; t++) {
+        UNROLL for (int t = 0; t < NT; t++) {
             const int8_t *xq = x->q + t * n + b * 32;
             const __m256 xs = _mm256_loadu_ps(x->dexp + t * (n / 4) + b * 8);
-            for (int r = 0; r < 2; r++) {
+            UNROLL for (int r = 0; r < 2; r++) {
                 const __m256i p = dot32_u8s8(wlo[r], whi[r], xq);
                 acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws[r], xs), acc[r][t]);
             }
         }
     }
-    for (int t = 0; t < NT; t++)
+    UNROLL for (int t = 0; t < NT; t++)
         for (int r = 0; r < nr && r < 2; r++)
             y[t * ldy + r] = hsum(acc[r][t]) + group_terms(w->c + r * (n / 16), x->s + t * (n / 16), n / 16);
 }
@@ -195,34 +196,34 @@ INLINE void qb_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, 
     const int16_t *sc[2] = {w->scx, w->scx + r1 * (n / 2)};
     const float *wd[2] = {w->d, w->d + r1 * (n / L4_QK_K)};
     __m256 acc[2][2];
-    for (int r = 0; r < 2; r++)
-        for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
+    UNROLL for (int r = 0; r < 2; r++)
+        UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / L4_QK_K; b++) {
         __m256i isum[2][2];
-        for (int r = 0; r < 2; r++)
-            for (int t = 0; t < NT; t++) isum[r][t] = _mm256_setzero_si256();
-        for (int j = 0; j < L4_QK_K; j += 32) {
+        UNROLL for (int r = 0; r < 2; r++)
+            UNROLL for (int t = 0; t < NT; t++) isum[r][t] = _mm256_setzero_si256();
+        UNROLL for (int j = 0; j < L4_QK_K; j += 32) {
             const int64_t k = b * L4_QK_K + j;
             __m256i wv[2], sv[2];
-            for (int r = 0; r < 2; r++) {
+            UNROLL for (int r = 0; r < 2; r++) {
                 wv[r] = _mm256_loadu_si256((const __m256i *)(u[r] + k));
                 sv[r] = _mm256_loadu_si256((const __m256i *)(sc[r] + k / 2));
             }
-            for (int t = 0; t < NT; t++) {
+            UNROLL for (int t = 0; t < NT; t++) {
                 const __m256i xv = _mm256_loadu_si256((const __m256i *)(x->q + t * n + k));
-                for (int r = 0; r < 2; r++) {
+                UNROLL for (int r = 0; r < 2; r++) {
                     const __m256i p16 = _mm256_maddubs_epi16(wv[r], xv); /* u <= 63: no saturation */
                     isum[r][t] = _mm256_add_epi32(isum[r][t], _mm256_madd_epi16(p16, sv[r]));
                 }
             }
         }
-        for (int t = 0; t < NT; t++) {
+        UNROLL for (int t = 0; t < NT; t++) {
             const float xd = x->d[t * (n / L4_QK_K) + b];
-            for (int r = 0; r < 2; r++)
+            UNROLL for (int r = 0; r < 2; r++)
                 acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r][t]), _mm256_set1_ps(wd[r][b] * xd), acc[r][t]);
         }
     }
-    for (int t = 0; t < NT; t++)
+    UNROLL for (int t = 0; t < NT; t++)
         for (int r = 0; r < nr && r < 2; r++)
             y[t * ldy + r] = hsum(acc[r][t]) + group_terms(w->c + r * (n / 16), x->s + t * (n / 16), n / 16);
 }

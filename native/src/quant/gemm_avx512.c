@@ -5,6 +5,7 @@
 #include "quant/gemm.h"
 
 #define INLINE static inline __attribute__((always_inline))
+#define UNROLL _Pragma("GCC unroll 16")
 
 INLINE __mmask16 mask16(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u); }
 
@@ -32,22 +33,28 @@ INLINE void store_rows(float *y, __m128 v, int64_t nr, int accumulate) {
 
 /* ---- f32: 4 rows x NT tokens, dot-product form -------------------------------------------- */
 
+/* One k-step of 16 (masked when m is not all ones) for 4 rows x NT tokens. */
+INLINE void f32_step(const float *const wr[4], const float *const xt[4], int NT, int64_t i, __mmask16 m,
+                     __m512 acc[4][4]) {
+    __m512 wv[4];
+    UNROLL for (int r = 0; r < 4; r++) wv[r] = _mm512_maskz_loadu_ps(m, wr[r] + i);
+    UNROLL for (int t = 0; t < NT; t++) {
+        const __m512 xv = _mm512_maskz_loadu_ps(m, xt[t] + i);
+        UNROLL for (int r = 0; r < 4; r++) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
+    }
+}
+
 INLINE void f32_tile(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int NT,
                      int64_t k, float *y, int64_t ldy, int accumulate) {
     const float *wr[4] = TILE_ROWS(w, ldw, nr);
+    const float *xt[4] = {x, x + ldx, x + 2 * ldx, x + 3 * ldx};
     __m512 acc[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < k; i += 16) {
-        const __mmask16 m = mask16(k - i);
-        __m512 wv[4];
-        for (int r = 0; r < 4; r++) wv[r] = _mm512_maskz_loadu_ps(m, wr[r] + i);
-        for (int t = 0; t < NT; t++) {
-            const __m512 xv = _mm512_maskz_loadu_ps(m, x + t * ldx + i);
-            for (int r = 0; r < 4; r++) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
-        }
-    }
-    for (int t = 0; t < NT; t++) store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, accumulate);
+    UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
+    const int64_t kfull = k & ~(int64_t)15;
+    for (int64_t i = 0; i < kfull; i += 16) f32_step(wr, xt, NT, i, 0xFFFF, acc);
+    if (kfull < k) f32_step(wr, xt, NT, kfull, mask16(k - kfull), acc);
+    UNROLL for (int t = 0; t < NT; t++)
+        store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, accumulate);
 }
 
 static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
@@ -116,35 +123,43 @@ INLINE __mmask64 mask64(int64_t nbytes) {
 
 /* ---- int8, kind A: 4 rows x NT tokens, two 32-blocks per register ------------------------- */
 
+/* One step of 64 elements (a last odd block: 32 bytes and 8 scales, the rest masked to zero). */
+INLINE void qa_step(const uint8_t *const u[4], const float *const wd[4], const int8_t *const xq[4],
+                    const float *const xd[4], int NT, int64_t k, __mmask64 mb, __mmask16 ms, __m512 acc[4][4]) {
+    __m512i wv[4];
+    __m512 ws[4];
+    UNROLL for (int r = 0; r < 4; r++) {
+        wv[r] = _mm512_maskz_loadu_epi8(mb, u[r] + k);
+        ws[r] = _mm512_maskz_loadu_ps(ms, wd[r] + k / 4);
+    }
+    UNROLL for (int t = 0; t < NT; t++) {
+        const __m512i xv = _mm512_maskz_loadu_epi8(mb, xq[t] + k);
+        const __m512 xs = _mm512_maskz_loadu_ps(ms, xd[t] + k / 4);
+        UNROLL for (int r = 0; r < 4; r++) {
+            const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[r], xv);
+            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws[r], xs), acc[r][t]);
+        }
+    }
+}
+
 INLINE void qa_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, int64_t n, float *y,
                     int64_t ldy) {
     const uint8_t *u[4] = TILE_ROWS(w->u, n, nr);
     const float *wd[4] = TILE_ROWS(w->dexp, n / 4, nr);
-    __m512 acc[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < n; k += 64) {
-        /* a last odd block loads 32 bytes and 8 scales; the other lanes are zero */
-        const __mmask64 mb = mask64(n - k);
-        const __mmask16 ms = mask16((n - k) / 4);
-        __m512i wv[4];
-        __m512 ws[4];
-        for (int r = 0; r < 4; r++) {
-            wv[r] = _mm512_maskz_loadu_epi8(mb, u[r] + k);
-            ws[r] = _mm512_maskz_loadu_ps(ms, wd[r] + k / 4);
-        }
-        for (int t = 0; t < NT; t++) {
-            const __m512i xv = _mm512_maskz_loadu_epi8(mb, x->q + t * n + k);
-            const __m512 xs = _mm512_maskz_loadu_ps(ms, x->dexp + t * (n / 4) + k / 4);
-            for (int r = 0; r < 4; r++) {
-                const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[r], xv);
-                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws[r], xs), acc[r][t]);
-            }
-        }
-    }
     const float *wc[4] = TILE_ROWS(w->c, n / 16, nr);
-    for (int t = 0; t < NT; t++) {
-        for (int r = 0; r < 4; r++) acc[r][t] = add_group_terms(acc[r][t], wc[r], x->s + t * (n / 16), n / 16);
+    const int8_t *xq[4];
+    const float *xd[4];
+    UNROLL for (int t = 0; t < 4; t++) {
+        xq[t] = x->q + t * n;
+        xd[t] = x->dexp + t * (n / 4);
+    }
+    __m512 acc[4][4];
+    UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
+    const int64_t nfull = n & ~(int64_t)63;
+    for (int64_t k = 0; k < nfull; k += 64) qa_step(u, wd, xq, xd, NT, k, ~(__mmask64)0, 0xFFFF, acc);
+    if (nfull < n) qa_step(u, wd, xq, xd, NT, nfull, 0xFFFFFFFFull, 0x00FF, acc);
+    UNROLL for (int t = 0; t < NT; t++) {
+        UNROLL for (int r = 0; r < 4; r++) acc[r][t] = add_group_terms(acc[r][t], wc[r], x->s + t * (n / 16), n / 16);
         store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, 0);
     }
 }
@@ -175,37 +190,37 @@ INLINE void qb_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, 
     const uint8_t *u[4] = TILE_ROWS(w->u, n, nr);
     const int16_t *sc[4] = TILE_ROWS(w->scx, n / 2, nr);
     const float *wd[4] = TILE_ROWS(w->d, n / L4_QK_K, nr);
+    const float *wc[4] = TILE_ROWS(w->c, n / 16, nr);
+    const int8_t *xq[2] = {x->q, x->q + n};
+    const float *xd[2] = {x->d, x->d + n / L4_QK_K};
     __m512 acc[4][2];
-    for (int r = 0; r < 4; r++)
-        for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
+    UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n / L4_QK_K; b++) {
         __m512i isum[4][2];
-        for (int r = 0; r < 4; r++)
-            for (int t = 0; t < NT; t++) isum[r][t] = _mm512_setzero_si512();
-        for (int j = 0; j < L4_QK_K; j += 64) {
+        UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) isum[r][t] = _mm512_setzero_si512();
+        UNROLL for (int j = 0; j < L4_QK_K; j += 64) {
             const int64_t k = b * L4_QK_K + j;
             __m512i wv[4], sv[4];
-            for (int r = 0; r < 4; r++) {
+            UNROLL for (int r = 0; r < 4; r++) {
                 wv[r] = _mm512_loadu_si512(u[r] + k);
                 sv[r] = _mm512_loadu_si512(sc[r] + k / 2);
             }
-            for (int t = 0; t < NT; t++) {
-                const __m512i xv = _mm512_loadu_si512(x->q + t * n + k);
-                for (int r = 0; r < 4; r++) {
+            UNROLL for (int t = 0; t < NT; t++) {
+                const __m512i xv = _mm512_loadu_si512(xq[t] + k);
+                UNROLL for (int r = 0; r < 4; r++) {
                     const __m512i p16 = _mm512_maddubs_epi16(wv[r], xv); /* u <= 63: no saturation */
                     isum[r][t] = _mm512_dpwssd_epi32(isum[r][t], p16, sv[r]);
                 }
             }
         }
-        for (int t = 0; t < NT; t++) {
-            const float xd = x->d[t * (n / L4_QK_K) + b];
-            for (int r = 0; r < 4; r++)
-                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][t]), _mm512_set1_ps(wd[r][b] * xd), acc[r][t]);
+        UNROLL for (int t = 0; t < NT; t++) {
+            const float xs = xd[t][b];
+            UNROLL for (int r = 0; r < 4; r++)
+                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][t]), _mm512_set1_ps(wd[r][b] * xs), acc[r][t]);
         }
     }
-    const float *wc[4] = TILE_ROWS(w->c, n / 16, nr);
-    for (int t = 0; t < NT; t++) {
-        for (int r = 0; r < 4; r++) acc[r][t] = add_group_terms(acc[r][t], wc[r], x->s + t * (n / 16), n / 16);
+    UNROLL for (int t = 0; t < NT; t++) {
+        UNROLL for (int r = 0; r < 4; r++) acc[r][t] = add_group_terms(acc[r][t], wc[r], x->s + t * (n / 16), n / 16);
         store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, 0);
     }
 }

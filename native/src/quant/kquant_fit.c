@@ -1,3 +1,4 @@
+/* Scale searches for the K-quants (see kquant_fit.h). */
 #include <stdint.h>
 
 #include "quant/kquant_fit.h"
@@ -5,8 +6,41 @@
 
 #define FIT_MAX_N 32 /* sub-blocks have 16 or 32 elements */
 
-/* Least squares for x ~ A*q + B (B = -min); keeps B <= 0 as the formats require. */
-static void solve_affine(const float *x, const uint8_t *q, int n, float *A, float *B) {
+/* The sums of a candidate quantization q of x that least squares needs. */
+typedef struct {
+    float n, sq, sqq, sx, sqx, sxx;
+} fit_sums;
+
+/* Least squares for x ~ A*q + B (B = -min); keeps A >= 0 and B <= 0 as the formats require.
+ * Returns the squared error of the fit. */
+static float solve_affine(const fit_sums *s, float *A, float *B) {
+    const float det = s->n * s->sqq - s->sq * s->sq;
+    float a = 0.0f, b = 0.0f;
+    if (det > 0.0f) {
+        a = (s->n * s->sqx - s->sq * s->sx) / det;
+        b = (s->sqq * s->sx - s->sq * s->sqx) / det;
+    }
+    if (b > 0.0f || det <= 0.0f) {
+        b = 0.0f;
+        a = s->sqq > 0.0f ? s->sqx / s->sqq : 0.0f;
+    }
+    if (a < 0.0f) a = 0.0f;
+    *A = a;
+    *B = b;
+    /* sum (x - a q - b)^2 expanded over the sums */
+    return s->sxx - 2.0f * a * s->sqx - 2.0f * b * s->sx + a * a * s->sqq + 2.0f * a * b * s->sq + s->n * b * b;
+}
+
+/* round(clamp(v * scale, lo, hi)) in float arithmetic, branch-free (ties to even; adding and
+ * subtracting 1.5 * 2^23 rounds any |v| < 2^22 to an integer). */
+static inline float round_clamp_f(float v, float scale, float lo, float hi) {
+    float t = v * scale;
+    t = t > lo ? t : lo;
+    t = t < hi ? t : hi;
+    return (t + 12582912.0f) - 12582912.0f;
+}
+
+static void affine_sums(const float *x, const uint8_t *q, int n, float sxx, fit_sums *s) {
     float sq = 0, sqq = 0, sx = 0, sqx = 0;
     for (int i = 0; i < n; i++) {
         sq += q[i];
@@ -14,18 +48,7 @@ static void solve_affine(const float *x, const uint8_t *q, int n, float *A, floa
         sx += x[i];
         sqx += q[i] * x[i];
     }
-    const float det = n * sqq - sq * sq;
-    float a = 0.0f, bb = 0.0f;
-    if (det > 0.0f) {
-        a = (n * sqx - sq * sx) / det;
-        bb = (sqq * sx - sq * sqx) / det;
-    }
-    if (bb > 0.0f || det <= 0.0f) {
-        bb = 0.0f;
-        a = sqq > 0.0f ? sqx / sqq : 0.0f;
-    }
-    *A = a > 0.0f ? a : 0.0f;
-    *B = bb;
+    *s = (fit_sums){(float)n, sq, sqq, sx, sqx, sxx};
 }
 
 float l4_assign_scale_min(const float *x, int n, int nmax, float a, float b, uint8_t *out) {
@@ -41,10 +64,11 @@ float l4_assign_scale_min(const float *x, int n, int nmax, float a, float b, uin
 }
 
 void l4_fit_scale_min(const float *x, int n, int nmax, float *a, float *b, float *weight) {
-    float lo = 0.0f, hi = x[0];
+    float lo = 0.0f, hi = x[0], sxx = 0.0f;
     for (int i = 0; i < n; i++) {
         if (x[i] < lo) lo = x[i];
         if (x[i] > hi) hi = x[i];
+        sxx += x[i] * x[i];
     }
     uint8_t q[FIT_MAX_N];
     if (!(hi > lo)) { /* constant non-positive block (or NaN): the min alone represents it */
@@ -53,23 +77,40 @@ void l4_fit_scale_min(const float *x, int n, int nmax, float *a, float *b, float
         *weight = 0.0f;
         return;
     }
+    /* candidate quantizations: stretch the [lo, hi] range a little either way and refit
+     * (scale, min) to each; the best by least-squares error is refined by reassigning */
     float best_a = (hi - lo) / (float)nmax, best_b = -lo;
     float best_err = l4_assign_scale_min(x, n, nmax, best_a, best_b, q);
-    /* candidate quantizations: stretch the [lo, hi] range a little either way, refit each */
+    fit_sums sums;
     for (int s = -10; s <= 10; s++) {
         const float iscale = ((float)nmax + 0.1f * (float)s) / (hi - lo);
-        for (int i = 0; i < n; i++) q[i] = (uint8_t)l4_round_clamp((x[i] - lo) * iscale, 0, nmax);
-        float A, B;
-        solve_affine(x, q, n, &A, &B);
-        for (int iter = 0; iter < 2; iter++) {
-            const float err = l4_assign_scale_min(x, n, nmax, A, -B, q);
-            if (err < best_err) {
-                best_err = err;
-                best_a = A;
-                best_b = -B;
-            }
-            solve_affine(x, q, n, &A, &B);
+        float sq = 0, sqq = 0, sx = 0, sqx = 0;
+        for (int i = 0; i < n; i++) {
+            const float v = round_clamp_f(x[i] - lo, iscale, 0.0f, (float)nmax);
+            sq += v;
+            sqq += v * v;
+            sx += x[i];
+            sqx += v * x[i];
         }
+        sums = (fit_sums){(float)n, sq, sqq, sx, sqx, sxx};
+        float A, B;
+        const float err = solve_affine(&sums, &A, &B);
+        if (err < best_err) {
+            best_err = err;
+            best_a = A;
+            best_b = -B;
+        }
+    }
+    for (int iter = 0; iter < 2; iter++) {
+        l4_assign_scale_min(x, n, nmax, best_a, best_b, q);
+        affine_sums(x, q, n, sxx, &sums);
+        float A, B;
+        solve_affine(&sums, &A, &B);
+        const float err = l4_assign_scale_min(x, n, nmax, A, -B, q);
+        if (!(err < best_err)) break;
+        best_err = err;
+        best_a = A;
+        best_b = -B;
     }
     l4_assign_scale_min(x, n, nmax, best_a, best_b, q);
     float w = 0.0f;
@@ -92,40 +133,48 @@ float l4_assign_scale_sym(const float *x, int n, int qmin, int qmax, float s, ui
 }
 
 float l4_fit_scale_sym(const float *x, int n, int nneg, float *weight) {
-    float amax = 0.0f, max = 0.0f;
+    float amax = 0.0f, max = 0.0f, sxx = 0.0f;
     for (int i = 0; i < n; i++) {
         if (fabsf(x[i]) > amax) {
             amax = fabsf(x[i]);
             max = x[i];
         }
+        sxx += x[i] * x[i];
     }
     *weight = 0.0f;
     if (!(amax > 0.0f)) return 0.0f;
     uint8_t q[FIT_MAX_N];
     float best_s = max / (float)-nneg;
     float best_err = l4_assign_scale_sym(x, n, -nneg, nneg - 1, best_s, q);
-    /* the extreme value on the long (negative) end or the short end of the range, and nearby */
+    /* the extreme value on the long (negative) end or the short end of the range, and nearby;
+     * each candidate's codes get their least-squares scale, error sxx - sqx^2/sqq */
     for (int end = 0; end < 2; end++) {
         const float target = end == 0 ? (float)-nneg : (float)(nneg - 1);
         for (int t = -8; t <= 8; t++) {
-            float s = max / (target + 0.1f * (float)t * (end == 0 ? 1.0f : -1.0f));
-            for (int iter = 0; iter < 2; iter++) {
-                const float err = l4_assign_scale_sym(x, n, -nneg, nneg - 1, s, q);
-                if (err < best_err) {
-                    best_err = err;
-                    best_s = s;
-                }
-                float sqx = 0.0f, sqq = 0.0f;
-                for (int i = 0; i < n; i++) {
-                    const float v = (float)((int)q[i] - nneg);
-                    sqx += v * x[i];
-                    sqq += v * v;
-                }
-                if (!(sqq > 0.0f)) break;
-                s = sqx / sqq;
+            const float iscale = (target + 0.1f * (float)t * (end == 0 ? 1.0f : -1.0f)) / max;
+            float sqx = 0.0f, sqq = 0.0f;
+            for (int i = 0; i < n; i++) {
+                const float v = round_clamp_f(x[i], iscale, (float)-nneg, (float)(nneg - 1));
+                sqx += v * x[i];
+                sqq += v * v;
+            }
+            if (!(sqq > 0.0f)) continue;
+            const float err = sxx - sqx * sqx / sqq;
+            if (err < best_err) {
+                best_err = err;
+                best_s = sqx / sqq;
             }
         }
     }
+    /* reassign with the winner and refit once more */
+    l4_assign_scale_sym(x, n, -nneg, nneg - 1, best_s, q);
+    float sqx = 0.0f, sqq = 0.0f;
+    for (int i = 0; i < n; i++) {
+        const float v = (float)((int)q[i] - nneg);
+        sqx += v * x[i];
+        sqq += v * v;
+    }
+    if (sqq > 0.0f && l4_assign_scale_sym(x, n, -nneg, nneg - 1, sqx / sqq, q) < best_err) best_s = sqx / sqq;
     l4_assign_scale_sym(x, n, -nneg, nneg - 1, best_s, q);
     float w = 0.0f;
     for (int i = 0; i < n; i++) w += (float)(((int)q[i] - nneg) * ((int)q[i] - nneg));

@@ -11,7 +11,9 @@
 #define MC 32  /* weight rows a thread dequantizes/unpacks at a time */
 #define KC 512 /* columns per dequantized tile of the exact path (a multiple of 256) */
 #define TOC 64 /* rows per tile of the transposed product */
-#define TCC 256 /* columns per tile of the transposed product (a multiple of 256) */
+#define TCC 256 /* columns per tile of the transposed product */
+#define TLD (TCC + 2 * L4_QK_K) /* row stride of its dequantized tile: whole blocks around TCC */
+#define TUNIT 16 /* columns are split among threads in units of 16, whatever the block size */
 #define ALIGN 64
 
 const l4_gemm_kernels *l4_gemm_select(void) {
@@ -229,31 +231,33 @@ typedef struct {
     int64_t lddy, n_tok;
     float *dx;
     int64_t lddx;
-    int64_t unit; /* columns are split among threads in units of this many */
     int in_place;
     const l4_gemm_kernels *k;
     uint8_t *scratch;
     size_t scratch_stride;
 } matmul_t_ctx;
 
+/* Columns [c0, c1) of dx for this thread. A tile's columns need not start or end on a block
+ * boundary: the whole blocks around them are dequantized and the tile starts inside. */
 static void t_acc_task(void *p, int ith, int nth) {
     const matmul_t_ctx *c = p;
     int64_t u0, u1;
-    l4_split((c->n_in + c->unit - 1) / c->unit, ith, nth, &u0, &u1);
-    const int64_t c0 = u0 * c->unit, c1 = min64(u1 * c->unit, c->n_in);
+    l4_split((c->n_in + TUNIT - 1) / TUNIT, ith, nth, &u0, &u1);
+    const int64_t c0 = u0 * TUNIT, c1 = min64(u1 * TUNIT, c->n_in), blck = c->tr->blck;
     float *buf = (float *)(c->scratch + (size_t)ith * c->scratch_stride);
     for (int64_t cb = c0; cb < c1; cb += TCC) {
         const int64_t nc = min64(TCC, c1 - cb);
+        const int64_t d0 = cb / blck * blck, d1 = min64((cb + nc + blck - 1) / blck * blck, c->n_in);
         for (int64_t ob = 0; ob < c->n_out; ob += TOC) {
             const int64_t no = min64(TOC, c->n_out - ob);
-            const float *wp = buf;
-            int64_t ldw = TCC;
+            const float *wp = buf + (cb - d0);
+            int64_t ldw = TLD;
             if (c->in_place) {
                 wp = (const float *)(c->w + ob * c->row_bytes) + cb;
                 ldw = c->n_in;
             } else {
-                const int64_t off = cb / c->tr->blck * c->tr->block_bytes;
-                for (int64_t o = 0; o < no; o++) c->tr->to_float(c->w + (ob + o) * c->row_bytes + off, buf + o * TCC, nc);
+                const int64_t off = d0 / blck * c->tr->block_bytes;
+                for (int64_t o = 0; o < no; o++) c->tr->to_float(c->w + (ob + o) * c->row_bytes + off, buf + o * TLD, d1 - d0);
             }
             c->k->t_f32(wp, ldw, no, c->dy + ob, c->lddy, c->n_tok, nc, c->dx + cb, c->lddx);
         }
@@ -291,13 +295,12 @@ void l4_matmul_t_acc(int32_t type, const void *w, int64_t n_out, int64_t n_in, c
     c.n_tok = n_tok;
     c.dx = dx;
     c.lddx = lddx;
-    c.unit = c.tr->blck > 16 ? c.tr->blck : 16;
     c.in_place = f32_in_place(type, w);
     c.k = l4_gemm_select();
-    const int nth = thread_count(n_threads, (n_in + c.unit - 1) / c.unit);
+    const int nth = thread_count(n_threads, (n_in + TUNIT - 1) / TUNIT);
     uint8_t *mem = 0;
     if (!c.in_place) {
-        c.scratch_stride = align_up((size_t)TOC * TCC * sizeof(float));
+        c.scratch_stride = align_up((size_t)TOC * TLD * sizeof(float));
         mem = aligned_alloc(ALIGN, (size_t)nth * c.scratch_stride);
         if (!mem) {
             l4_log(LORA4J_LOG_WARN, "matmul_t_acc: cannot allocate scratch; using the unbuffered path");

@@ -34,7 +34,10 @@ uint16_t l4_fp32_to_bf16(float f);
  * W: n_out rows of n_in elements of `type` (row stride l4_row_bytes(type, n_in)).
  * exact != 0: f32 arithmetic on exactly dequantized weights (training path);
  * exact == 0: may quantize x to int8 blocks and use integer dot products (inference path).
- * Runs on up to n_threads threads of the shared pool (<= 0: all cores). */
+ * Runs on up to n_threads threads of the shared pool (<= 0: all cores).
+ * (x and y must not overlap. The int8 path rounds each activation to a grid of step
+ * amax/127 of its block of 32 (256 for K-quants): |error| <= sum_i |w_i| * step_i / 2,
+ * typically ~0.5% of |y|. F32/F16/BF16 weights always take the f32 path.) */
 void l4_matmul(int32_t type, const void *w, int64_t n_out, int64_t n_in,
                const float *x, int64_t ldx, int64_t n_tok,
                float *y, int64_t ldy, int n_threads, int exact);

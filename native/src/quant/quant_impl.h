@@ -38,11 +38,16 @@ static inline int32_t l4_trunc_i32(float x) {
 /* Low byte of that conversion, read as int8 (a C float->int8_t cast compiled for x86). */
 static inline int8_t l4_trunc_i8(float x) { return (int8_t)(uint8_t)(l4_trunc_i32(x) & 0xFF); }
 
-/* Round to nearest (ties away from zero) and clamp to [lo, hi]; NaN gives lo. */
+/* Clamp to [lo, hi] (NaN gives lo) and round to nearest, ties to even. Adding 1.5 * 2^23
+ * leaves the rounded value in the low mantissa bits, without a libm call; the clamp keeps
+ * |x| far below 2^22 where that holds. */
 static inline int l4_round_clamp(float x, int lo, int hi) {
     if (!(x > (float)lo)) return lo;
     if (!(x < (float)hi)) return hi;
-    return (int)lroundf(x);
+    const float v = x + 12582912.0f;
+    int32_t bits;
+    memcpy(&bits, &v, 4);
+    return (int)((bits & 0x007FFFFF) - 0x00400000);
 }
 
 /* 1/x, or 0 for x == 0 (the reference quantizers' convention). */
@@ -125,15 +130,15 @@ void l4_q5_k_unpack(const void *row, int64_t n, const l4_unpacked *out);
 void l4_q6_k_unpack(const void *row, int64_t n, const l4_unpacked *out);
 
 /* Fill a kind-A block's expanded scale and its two group terms. */
-static inline void l4_unpack_a_scales(const l4_unpacked *out, int64_t b, float d, float c) {
-    for (int i = 0; i < 8; i++) out->dexp[b * 8 + i] = d;
-    out->c[2 * b] = c;
-    out->c[2 * b + 1] = c;
+static inline void l4_unpack_a_scales(l4_unpacked out, int64_t b, float d, float c) {
+    for (int i = 0; i < 8; i++) out.dexp[b * 8 + i] = d;
+    out.c[2 * b] = c;
+    out.c[2 * b + 1] = c;
 }
 
 /* Fill a kind-B group's expanded integer scale. */
-static inline void l4_unpack_b_scale(const l4_unpacked *out, int64_t g, int16_t sc) {
-    for (int i = 0; i < 8; i++) out->scx[g * 8 + i] = sc;
+static inline void l4_unpack_b_scale(l4_unpacked out, int64_t g, int16_t sc) {
+    for (int i = 0; i < 8; i++) out.scx[g * 8 + i] = sc;
 }
 
 #endif

@@ -18,36 +18,33 @@ void l4_iq4_nl_to_float(const void *src, float *dst, int64_t n) {
     }
 }
 
-/* Index of the grid value nearest to v (binary search on the midpoints; NaN gives 0). */
-static int nearest_index(float v) {
+/* Midpoints between neighbouring grid values. */
+static const float k_mid[15] = {-115.5f, -93.5f, -74.0f, -57.0f, -42.0f, -28.5f, -16.0f, -4.5f,
+                                7.0f,    19.0f,  31.5f,  45.5f,  61.0f,  79.0f,  101.0f};
+
+/* Index of the grid value nearest to v: a branch-free binary search over the midpoints (NaN
+ * gives 0). */
+static inline int nearest_index(float v) {
     int lo = 0;
-    for (int step = 8; step > 0; step >>= 1) {
-        const int j = lo + step;
-        if (v > 0.5f * (float)(l4_iq4nl_grid[j - 1] + l4_iq4nl_grid[j])) lo = j;
-    }
+    lo += v > k_mid[lo + 7] ? 8 : 0;
+    lo += v > k_mid[lo + 3] ? 4 : 0;
+    lo += v > k_mid[lo + 1] ? 2 : 0;
+    lo += v > k_mid[lo] ? 1 : 0;
     return lo;
 }
 
-/* Assign indices for scale d and return the least-squares scale for those indices. */
-static float assign_and_refit(const float *x, float d, uint8_t *idx) {
+/* For scale d: assign every value its nearest grid point; return the least-squares scale for
+ * those points and (through err) the squared error it leaves, sxx - sxk^2/skk. */
+static float assign_and_refit(const float *x, float sxx, float d, float *err) {
     const float id = l4_inv_or_zero(d);
     float sxk = 0.0f, skk = 0.0f;
     for (int j = 0; j < L4_QK; j++) {
-        idx[j] = (uint8_t)nearest_index(x[j] * id);
-        const float k = (float)l4_iq4nl_grid[idx[j]];
+        const float k = (float)l4_iq4nl_grid[nearest_index(x[j] * id)];
         sxk += x[j] * k;
         skk += k * k;
     }
+    *err = skk > 0.0f ? sxx - sxk * sxk / skk : sxx;
     return skk > 0.0f ? sxk / skk : 0.0f;
-}
-
-static float block_sse(const float *x, float d, const uint8_t *idx) {
-    float e = 0.0f;
-    for (int j = 0; j < L4_QK; j++) {
-        const float r = x[j] - d * (float)l4_iq4nl_grid[idx[j]];
-        e += r * r;
-    }
-    return e;
 }
 
 /* Scale search: map the largest-magnitude value onto either end of the grid (and nearby
@@ -62,22 +59,25 @@ void l4_iq4_nl_from_float(const float *src, void *dst, int64_t n) {
                 max = src[j];
             }
         }
-        uint8_t idx[L4_QK];
+        float sxx = 0.0f;
+        for (int j = 0; j < L4_QK; j++) sxx += src[j] * src[j];
         float best_d = 0.0f, best_err = INFINITY;
         if (amax > 0.0f) {
             for (int end = 0; end < 2; end++) {
                 const float k_end = end == 0 ? (float)l4_iq4nl_grid[0] : (float)l4_iq4nl_grid[15];
                 for (int t = -6; t <= 6; t++) {
-                    const float d0 = max / (k_end + (end == 0 ? (float)t : -(float)t));
-                    const float d1 = assign_and_refit(src, d0, idx);
-                    const float d2 = assign_and_refit(src, d1, idx);
-                    const float err = block_sse(src, d2, idx);
+                    float err;
+                    const float d = assign_and_refit(src, sxx, max / (k_end + (end == 0 ? (float)t : -(float)t)), &err);
                     if (err < best_err) {
                         best_err = err;
-                        best_d = d2;
+                        best_d = d;
                     }
                 }
             }
+            /* one more reassignment with the winner */
+            float err;
+            const float d = assign_and_refit(src, sxx, best_d, &err);
+            if (err < best_err) best_d = d;
         }
         /* final indices for the scale as stored (rounded to half) */
         const uint16_t dh = l4_fp32_to_fp16(best_d);
@@ -92,10 +92,11 @@ void l4_iq4_nl_from_float(const float *src, void *dst, int64_t n) {
     }
 }
 
-void l4_iq4_nl_unpack(const void *row, int64_t n, const l4_unpacked *out) {
-    const uint8_t *b = row;
+void l4_iq4_nl_unpack(const void *row, int64_t n, const l4_unpacked *view) {
+    const l4_unpacked out = *view; /* a local copy: stores through out.u cannot move it */
+    const uint8_t *restrict b = row;
     for (int64_t i = 0; i < n / L4_QK; i++, b += BLOCK_BYTES) {
-        uint8_t *u = out->u + i * L4_QK;
+        uint8_t *restrict u = out.u + i * L4_QK;
         for (int j = 0; j < 16; j++) {
             u[j] = (uint8_t)(l4_iq4nl_grid[b[2 + j] & 0xF] + 128);
             u[j + 16] = (uint8_t)(l4_iq4nl_grid[b[2 + j] >> 4] + 128);

@@ -42,18 +42,19 @@ void l4_q2_k_from_float(const float *src, void *dst, int64_t n) {
     }
 }
 
-void l4_q2_k_unpack(const void *row, int64_t n, const l4_unpacked *out) {
-    const uint8_t *b = row;
+void l4_q2_k_unpack(const void *row, int64_t n, const l4_unpacked *view) {
+    const l4_unpacked out = *view; /* a local copy: stores through out.u cannot move it */
+    const uint8_t *restrict b = row;
     for (int64_t i = 0; i < n / L4_QK_K; i++, b += BLOCK_BYTES) {
         const float d = l4_rdh(b + 80), dmin = l4_rdh(b + 82);
-        uint8_t *u = out->u + i * L4_QK_K;
+        uint8_t *restrict u = out.u + i * L4_QK_K;
         for (int h = 0; h < 2; h++)
             for (int j = 0; j < 4; j++)
                 for (int l = 0; l < 32; l++) u[128 * h + 32 * j + l] = (uint8_t)q2k_code(b, h, j, l);
         for (int g = 0; g < 16; g++) {
             l4_unpack_b_scale(out, i * 16 + g, (int16_t)(b[g] & 0xF));
-            out->c[i * 16 + g] = -dmin * (float)(b[g] >> 4);
+            out.c[i * 16 + g] = -dmin * (float)(b[g] >> 4);
         }
-        out->d[i] = d;
+        out.d[i] = d;
     }
 }

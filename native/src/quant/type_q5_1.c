@@ -42,10 +42,11 @@ void l4_q5_1_from_float(const float *src, void *dst, int64_t n) {
     }
 }
 
-void l4_q5_1_unpack(const void *row, int64_t n, const l4_unpacked *out) {
-    const uint8_t *b = row;
+void l4_q5_1_unpack(const void *row, int64_t n, const l4_unpacked *view) {
+    const l4_unpacked out = *view; /* a local copy: stores through out.u cannot move it */
+    const uint8_t *restrict b = row;
     for (int64_t i = 0; i < n / L4_QK; i++, b += BLOCK_BYTES) {
-        uint8_t *u = out->u + i * L4_QK;
+        uint8_t *restrict u = out.u + i * L4_QK;
         const uint32_t h = l4_rd32le(b + 4);
         for (int j = 0; j < 16; j++) {
             u[j] = (uint8_t)((b[8 + j] & 0xF) | (((h >> j) & 1u) << 4));

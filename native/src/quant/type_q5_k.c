@@ -46,11 +46,12 @@ void l4_q5_k_from_float(const float *src, void *dst, int64_t n) {
     }
 }
 
-void l4_q5_k_unpack(const void *row, int64_t n, const l4_unpacked *out) {
-    const uint8_t *b = row;
+void l4_q5_k_unpack(const void *row, int64_t n, const l4_unpacked *view) {
+    const l4_unpacked out = *view; /* a local copy: stores through out.u cannot move it */
+    const uint8_t *restrict b = row;
     for (int64_t i = 0; i < n / L4_QK_K; i++, b += BLOCK_BYTES) {
         const float d = l4_rdh(b), dmin = l4_rdh(b + 2);
-        uint8_t *u = out->u + i * L4_QK_K;
+        uint8_t *restrict u = out.u + i * L4_QK_K;
         for (int c = 0; c < 4; c++)
             for (int h = 0; h < 2; h++)
                 for (int l = 0; l < 32; l++) u[64 * c + 32 * h + l] = (uint8_t)q5k_code(b, c, h, l);
@@ -59,9 +60,9 @@ void l4_q5_k_unpack(const void *row, int64_t n, const l4_unpacked *out) {
             l4_k4_get_scale_min(b + 4, j, &sc, &m);
             for (int h = 0; h < 2; h++) {
                 l4_unpack_b_scale(out, i * 16 + 2 * j + h, (int16_t)sc);
-                out->c[i * 16 + 2 * j + h] = -dmin * (float)m;
+                out.c[i * 16 + 2 * j + h] = -dmin * (float)m;
             }
         }
-        out->d[i] = d;
+        out.d[i] = d;
     }
 }

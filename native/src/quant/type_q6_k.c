@@ -45,19 +45,20 @@ void l4_q6_k_from_float(const float *src, void *dst, int64_t n) {
     }
 }
 
-void l4_q6_k_unpack(const void *row, int64_t n, const l4_unpacked *out) {
-    const uint8_t *b = row;
+void l4_q6_k_unpack(const void *row, int64_t n, const l4_unpacked *view) {
+    const l4_unpacked out = *view; /* a local copy: stores through out.u cannot move it */
+    const uint8_t *restrict b = row;
     for (int64_t i = 0; i < n / L4_QK_K; i++, b += BLOCK_BYTES) {
         const float d = l4_rdh(b + 208);
-        uint8_t *u = out->u + i * L4_QK_K;
+        uint8_t *restrict u = out.u + i * L4_QK_K;
         for (int h = 0; h < 2; h++)
             for (int k = 0; k < 4; k++)
                 for (int l = 0; l < 32; l++) u[128 * h + 32 * k + l] = (uint8_t)q6k_code(b, h, k, l);
         for (int g = 0; g < 16; g++) {
             const int sc = (int8_t)b[192 + g];
             l4_unpack_b_scale(out, i * 16 + g, (int16_t)sc);
-            out->c[i * 16 + g] = -32.0f * (d * (float)sc);
+            out.c[i * 16 + g] = -32.0f * (d * (float)sc);
         }
-        out->d[i] = d;
+        out.d[i] = d;
     }
 }

@@ -28,11 +28,12 @@ void l4_q8_0_from_float(const float *src, void *dst, int64_t n) {
     }
 }
 
-void l4_q8_0_unpack(const void *row, int64_t n, const l4_unpacked *out) {
-    const uint8_t *b = row;
+void l4_q8_0_unpack(const void *row, int64_t n, const l4_unpacked *view) {
+    const l4_unpacked out = *view; /* a local copy: stores through out.u cannot move it */
+    const uint8_t *restrict b = row;
     for (int64_t i = 0; i < n / L4_QK; i++, b += BLOCK_BYTES) {
         const float d = l4_rdh(b);
-        for (int j = 0; j < L4_QK; j++) out->u[i * L4_QK + j] = b[2 + j] ^ 0x80u; /* q + 128 */
+        for (int j = 0; j < L4_QK; j++) out.u[i * L4_QK + j] = b[2 + j] ^ 0x80u; /* q + 128 */
         l4_unpack_a_scales(out, i, d, -128.0f * d);
     }
 }
