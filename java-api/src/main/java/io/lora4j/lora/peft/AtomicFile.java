@@ -1,0 +1,44 @@
+package io.lora4j.lora.peft;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/** Streams a file into a temporary sibling, syncs it and renames it over the target. */
+final class AtomicFile {
+    /** Writes the whole content to the channel it is given. */
+    interface Body {
+        void writeTo(FileChannel out) throws IOException;
+    }
+
+    private AtomicFile() {}
+
+    static void write(Path target, Body body) {
+        Path abs = target.toAbsolutePath();
+        try {
+            Path dir = abs.getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+            try {
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                    body.writeTo(ch);
+                    ch.force(true);
+                }
+                try {
+                    Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+}
