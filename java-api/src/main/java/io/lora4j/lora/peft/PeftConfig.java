@@ -2,9 +2,11 @@ package io.lora4j.lora.peft;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.lora4j.lora.LoraConfig;
 
@@ -40,9 +42,12 @@ public record PeftConfig(int r, double loraAlpha, double loraDropout, boolean us
 
     public static final String FILE_NAME = "adapter_config.json";
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** Two-space indents and "key": value, close to what PEFT's json.dumps(indent=2) writes. */
+    private static final DefaultPrettyPrinter PRETTY = new DefaultPrettyPrinter()
+            .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+            .withArrayIndenter(new DefaultIndenter("  ", "\n"))
+            .withObjectIndenter(new DefaultIndenter("  ", "\n"));
 
     /**
      * PEFT's target_modules / exclude_modules: a list of names, each matching a module whose
@@ -263,7 +268,7 @@ public record PeftConfig(int r, double loraAlpha, double loraDropout, boolean us
         m.put("use_rslora", useRslora);
         byte[] bytes;
         try {
-            bytes = JSON.writeValueAsBytes(m);
+            bytes = JSON.writer(PRETTY).writeValueAsBytes(m);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
