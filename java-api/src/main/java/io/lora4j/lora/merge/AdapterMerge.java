@@ -29,7 +29,8 @@ import java.util.Map;
  * Every metadata entry of the base (tokenizer, chat template, EOS settings, …) is copied.
  * Adapted weights keep their type unless a target scheme is given; then the merge is written in
  * F32 to a temporary file and re-encoded by {@link ModelQuantizer}, so one set of rules decides
- * every tensor's type.
+ * every tensor's type. The base weights are read from {@code base.path()} as stored there (a
+ * model re-quantized at load time is merged from its file).
  */
 public final class AdapterMerge {
     private AdapterMerge() {}

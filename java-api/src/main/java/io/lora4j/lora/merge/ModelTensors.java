@@ -47,7 +47,7 @@ public final class ModelTensors {
         return dst;
     }
 
-    /** Tensor {@code name} as a Java array of f32 (for small tensors: biases). */
+    /** All values of {@code t} as a Java array of f32 (for small tensors: biases). */
     public static float[] floats(GgufFile file, TensorInfo t) {
         try (Arena arena = Arena.ofConfined()) {
             return dequantize(file, t, arena).toArray(ValueLayout.JAVA_FLOAT);

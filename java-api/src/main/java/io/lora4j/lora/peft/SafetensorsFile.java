@@ -219,9 +219,10 @@ public final class SafetensorsFile implements AutoCloseable {
         return Optional.ofNullable(tensors.get(name));
     }
 
-    /** The values of {@code t} converted to f32, row-major. */
-    public float[] floats(SafetensorsTensor t) {
-        if (tensors.get(t.name()) != t) throw new IllegalArgumentException(path + ": no tensor " + t);
+    /** The values of the tensor of this file named like {@code tensor}, converted to f32, row-major. */
+    public float[] floats(SafetensorsTensor tensor) {
+        SafetensorsTensor t = tensors.get(tensor.name());
+        if (t == null) throw new IllegalArgumentException(path + ": no tensor '" + tensor.name() + "'");
         long n = t.elementCount();
         if (n > Integer.MAX_VALUE - 8) throw badTensor(path, t.name(), n + " elements are too many for one array");
         MemorySegment src = data.asSlice(t.begin(), t.end() - t.begin());
