@@ -76,14 +76,12 @@ static void check_variant(const char *label, fx_model cfg, int bias_mode) {
         const float s1 = k == 0 ? 1.0f : scales[0];
         const float sc[2] = {s1, scales[1]};
         const int n_ads = k == 2 ? 2 : 1;
-        char mid[640], out[640];
-        snprintf(out, sizeof out, "%s", tmp_path(merged_name));
-        CHECK_OK(lf_write_merged(base_path, out, a1, s1));
-        if (n_ads == 2) {
-            snprintf(mid, sizeof mid, "%s.2", out);
-            CHECK_OK(lf_write_merged(out, mid, a2, sc[1]));
-            snprintf(out, sizeof out, "%s", mid);
-        }
+        char once[512], twice[512];
+        snprintf(once, sizeof once, "%s", tmp_path(merged_name));
+        snprintf(twice, sizeof twice, "%s", tmp_path("twice.gguf"));
+        CHECK_OK(lf_write_merged(base_path, once, a1, s1));
+        if (n_ads == 2) CHECK_OK(lf_write_merged(once, twice, a2, sc[1]));
+        const char *out = n_ads == 2 ? twice : once;
         lora4j_model *merged = NULL;
         CHECK_OK(lora4j_model_load(out, lora4j_model_default_params(), &merged));
         if (!merged) continue;
