@@ -126,7 +126,8 @@ int32_t l4_tr_params_full(lora4j_trainer *tr, int count_only);
 
 /* Forward of all layers for the batch staged in tr (pos, rope cache, attention segments). */
 void l4_tr_forward(lora4j_trainer *tr, const int32_t *tokens, const tr_pass *ps);
-/* Layer il's forward; full = 0 stops after gate/up (what backward's recomputation needs). */
+/* Layer il's forward; full = 0 skips the down projection and the residual (backward's
+ * recomputation needs only the saved activations and the trainable pairs' h). */
 void l4_tr_layer_forward(lora4j_trainer *tr, int il, const tr_pass *ps, int full);
 /* Backward from tr->dx = dL/d(x_out) down to the floor layer (and the embedding). */
 void l4_tr_backward(lora4j_trainer *tr, const int32_t *tokens, const tr_pass *ps);

@@ -4,15 +4,10 @@
 
 #include "train/trainer.h"
 
-/* y = W x + b, plus the frozen adapters and (when applied) the trainable pair of (il, t), whose
- * h = A·drop(x) is saved in the layer's h block. */
-static void project(lora4j_trainer *tr, int il, int t, const float *x, float *y, float *h_layer,
-                    const tr_pass *ps) {
-    const l4_layer *ly = &tr->layers[il];
-    const l4_matrix *w = l4_layer_weight(ly, t);
-    l4_project(w, &tr->frozen, il, t, x, tr->N, y, tr->nth, 1);
-    const float *b = l4_layer_bias(ly, t);
-    if (b) l4_add_bias(y, b, tr->N, w->n_out);
+/* The trainable entry of (il, t), when applied: y += s·B·(h = A·drop(x)) + bias delta, h saved
+ * in the layer's h block. */
+static void trainable(lora4j_trainer *tr, int il, int t, const float *x, float *y, float *h_layer,
+                      const tr_pass *ps) {
     if (!ps->use_trainable || !tr->ad) return;
     const lora4j_lora_pair *e = l4_adapter_entry(tr->ad, il, t);
     if (!e) return;
@@ -28,6 +23,17 @@ static void project(lora4j_trainer *tr, int il, int t, const float *x, float *y,
                         h_layer + tr->h_off[i], y, tr->nth);
     }
     if (e->bias_delta) l4_add_bias(y, e->bias_delta, tr->N, e->n_out);
+}
+
+/* y = W x + b, plus the frozen adapters and the trainable entry of (il, t). */
+static void project(lora4j_trainer *tr, int il, int t, const float *x, float *y, float *h_layer,
+                    const tr_pass *ps) {
+    const l4_layer *ly = &tr->layers[il];
+    const l4_matrix *w = l4_layer_weight(ly, t);
+    l4_project(w, &tr->frozen, il, t, x, tr->N, y, tr->nth, 1);
+    const float *b = l4_layer_bias(ly, t);
+    if (b) l4_add_bias(y, b, tr->N, w->n_out);
+    trainable(tr, il, t, x, y, h_layer, ps);
 }
 
 void l4_tr_layer_forward(lora4j_trainer *tr, int il, const tr_pass *ps, int full) {
@@ -47,9 +53,13 @@ void l4_tr_layer_forward(lora4j_trainer *tr, int il, const tr_pass *ps, int full
     l4_rmsnorm(a->x2, ly->ffn_norm, a->xn2, N, E, tr->eps);
     project(tr, il, L4_T_GATE, a->xn2, a->g, a->h, ps);
     project(tr, il, L4_T_UP, a->xn2, a->u, a->h, ps);
-    if (!full) return;
     memcpy(tr->act, a->g, (size_t)(N * tr->F) * sizeof(float));
     l4_swiglu(tr->act, a->u, N, tr->F, tr->nth);
+    if (!full) {
+        /* backward needs only the down pair's h (the output itself goes unused) */
+        trainable(tr, il, L4_T_DOWN, tr->act, tr->tmp, a->h, ps);
+        return;
+    }
     project(tr, il, L4_T_DOWN, tr->act, tr->tmp, a->h, ps);
     float *next = il + 1 < tr->model->hp.n_layer ? tr->acts[il + 1].x : tr->x_out;
     memcpy(next, a->x2, (size_t)(N * E) * sizeof(float));
