@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /** Streams a file into a temporary sibling, syncs it and renames it over the target. */
 final class AtomicFile {
@@ -25,6 +26,10 @@ final class AtomicFile {
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
             try {
+                // Temporary files are private (0600); the result is an ordinary shareable file.
+                if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+                }
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                     body.writeTo(ch);
                     ch.force(true);
