@@ -480,13 +480,14 @@ enum lora4j_lora_target {
 
 enum lora4j_lora_init {
     LORA4J_LORA_INIT_PEFT = 0,    /* PEFT's default: A Kaiming-uniform (a = sqrt(5)), B zero */
-    LORA4J_LORA_INIT_GAUSSIAN = 1 /* PEFT's "gaussian": A ~ N(0, 1/r), B zero */
+    LORA4J_LORA_INIT_GAUSSIAN = 1 /* PEFT's "gaussian": A normal with standard deviation 1/r, B zero */
 };
 
 enum lora4j_lora_bias {
     LORA4J_LORA_BIAS_NONE = 0,      /* biases stay frozen */
     LORA4J_LORA_BIAS_LORA_ONLY = 1, /* train the biases of adapted projections (qwen2 q/k/v) */
-    LORA4J_LORA_BIAS_ALL = 2        /* train every bias the model has */
+    LORA4J_LORA_BIAS_ALL = 2        /* train every bias the model has (q/k/v biases of all layers,
+                                       adapted or not: unadapted ones are bias-only entries) */
 };
 
 typedef struct lora4j_lora_params {
@@ -507,17 +508,20 @@ typedef struct lora4j_lora_params {
 typedef struct lora4j_adapter lora4j_adapter;
 
 typedef struct lora4j_adapter_info {
-    int32_t rank;
+    int32_t rank;         /* a loaded adapter's pairs may differ in rank (each scaled alpha / its
+                             own rank, as llama.cpp does): the largest */
     float alpha;          /* as given; for rsLoRA the saved GGUF carries alpha * sqrt(r) */
     int32_t rslora;
-    float scale;          /* the factor applied to B·A·x */
-    int64_t n_pairs;
+    float scale;          /* the factor applied to B·A·x (for pairs of rank `rank`) */
+    int64_t n_pairs;      /* entries, bias-only ones included */
     int64_t n_params;     /* trainable parameters (A, B and trained biases) */
     int32_t n_biases;     /* trained bias deltas held (not representable in llama.cpp's format) */
 } lora4j_adapter_info;
 
 /* One adapted projection; pointers stay valid for the adapter's life and may be written
- * (import from other formats). a: [rank][n_in], b: [n_out][rank], row-major (PEFT's layout). */
+ * (import from other formats). a: [rank][n_in], b: [n_out][rank], row-major (PEFT's layout).
+ * A bias-only entry (LORA4J_LORA_BIAS_ALL on a projection without LoRA) has rank 0 and
+ * a = b = NULL. Entries are ordered by layer, then target bit. */
 typedef struct lora4j_lora_pair {
     const char *base_name; /* GGUF name of the adapted weight, e.g. "blk.3.attn_q.weight" */
     int32_t layer;

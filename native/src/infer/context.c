@@ -136,6 +136,7 @@ LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
 LORA4J_API void lora4j_context_free(lora4j_context *ctx) {
     if (!ctx) return;
     free(ctx->arena);
+    free(ctx->lora_mem);
     free(ctx->k_cache);
     free(ctx->v_cache);
     free(ctx);

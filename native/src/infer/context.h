@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "infer/ops.h"
+#include "lora/lora_stack.h"
 #include "model/model.h"
 
 struct lora4j_context {
@@ -33,6 +34,9 @@ struct lora4j_context {
     int32_t *rows;             /* [n_batch] chunk rows whose logits are wanted */
     int32_t *targets;          /* [n_batch] next tokens, for log-probs */
     void *arena;
+
+    l4_lora_stack lora;        /* adapters set with lora4j_context_set_adapters (n 0: none) */
+    void *lora_mem;            /* their pointer/scale copies and h scratch */
 };
 
 /* Offset of head g of sequence s in layer il's K or V cache (floats). */

@@ -7,11 +7,18 @@
 #include <string.h>
 
 #include "infer/context.h"
+#include "lora/lora_stack.h"
 #include "quant/quant.h"
 
 static void matmul(const lora4j_context *c, const l4_matrix *w, const float *x, int64_t n, float *y) {
     l4_matmul(w->type, w->data, w->n_out, w->n_in, x, w->n_in, n, y, w->n_out, c->p.n_threads,
               c->p.exact_f32);
+}
+
+/* An adapted projection (target index t, lora/adapter.h): W x plus the context's adapters. */
+static void project(const lora4j_context *c, int il, int t, const l4_matrix *w, const float *x, int64_t n,
+                    float *y) {
+    l4_project(w, &c->lora, il, t, x, n, y, c->p.n_threads, c->p.exact_f32);
 }
 
 /* Append the chunk's keys and values to their sequences' caches. */
@@ -31,9 +38,9 @@ static void attention_block(lora4j_context *c, int il, int64_t n) {
     const lora4j_hparams *hp = &c->model->hp;
     const l4_layer *ly = &c->model->layers[il];
     l4_rmsnorm(c->x, ly->attn_norm, c->xn, n, hp->n_embd, hp->rms_eps);
-    matmul(c, &ly->wq, c->xn, n, c->q);
-    matmul(c, &ly->wk, c->xn, n, c->k);
-    matmul(c, &ly->wv, c->xn, n, c->v);
+    project(c, il, L4_T_Q, &ly->wq, c->xn, n, c->q);
+    project(c, il, L4_T_K, &ly->wk, c->xn, n, c->k);
+    project(c, il, L4_T_V, &ly->wv, c->xn, n, c->v);
     if (ly->bq) l4_add_bias(c->q, ly->bq, n, c->n_q);
     if (ly->bk) l4_add_bias(c->k, ly->bk, n, c->n_kv);
     if (ly->bv) l4_add_bias(c->v, ly->bv, n, c->n_kv);
@@ -49,7 +56,7 @@ static void attention_block(lora4j_context *c, int il, int64_t n) {
         .n_ctx = c->p.n_ctx, .scores = c->scores, .n_threads = c->p.n_threads,
     };
     l4_attention(&a);
-    matmul(c, &ly->wo, c->att, n, c->xn);
+    project(c, il, L4_T_O, &ly->wo, c->att, n, c->xn);
     l4_add(c->x, c->xn, n * hp->n_embd);
 }
 
@@ -57,10 +64,10 @@ static void ffn_block(lora4j_context *c, int il, int64_t n) {
     const lora4j_hparams *hp = &c->model->hp;
     const l4_layer *ly = &c->model->layers[il];
     l4_rmsnorm(c->x, ly->ffn_norm, c->xn, n, hp->n_embd, hp->rms_eps);
-    matmul(c, &ly->ffn_gate, c->xn, n, c->gate);
-    matmul(c, &ly->ffn_up, c->xn, n, c->up);
+    project(c, il, L4_T_GATE, &ly->ffn_gate, c->xn, n, c->gate);
+    project(c, il, L4_T_UP, &ly->ffn_up, c->xn, n, c->up);
     l4_swiglu(c->gate, c->up, n, hp->n_ff, c->p.n_threads);
-    matmul(c, &ly->ffn_down, c->gate, n, c->xn);
+    project(c, il, L4_T_DOWN, &ly->ffn_down, c->gate, n, c->xn);
     l4_add(c->x, c->xn, n * hp->n_embd);
 }
 

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "lora4j", mixinStandardHelpOptions = true, version = "lora4j 0.1.0",
         description = "Fine-tune and run quantized GGUF llama-family models on the JVM.",
         subcommands = {InfoCommand.class, QuantizeCommand.class, TokenizeCommand.class, GenerateCommand.class,
-                TrainCommand.class, MakeTinyModelCommand.class,
+                TrainCommand.class, ExportCommand.class, ImportCommand.class, MakeTinyModelCommand.class,
                 BenchCommand.class, DemoCommand.class})
 public final class Main {
     public static void main(String[] args) {

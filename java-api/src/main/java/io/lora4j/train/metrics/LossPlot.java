@@ -1,5 +1,7 @@
 package io.lora4j.train.metrics;
 
+import io.lora4j.engine.AtomicFile;
+
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -107,7 +109,7 @@ public final class LossPlot {
             if (!ImageIO.write(render(), "png", png)) {
                 throw new IllegalStateException("no PNG writer available");
             }
-            AtomicFiles.write(file, png.toByteArray());
+            AtomicFile.write(file, png.toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -1,5 +1,7 @@
 package io.lora4j.train.metrics;
 
+import io.lora4j.engine.AtomicFile;
+
 import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.IOException;
@@ -81,7 +83,7 @@ public final class MetricsCsvWriter implements Closeable, TrainingListener {
             }
             String rewritten = kept.toString();
             if (!rewritten.equals(content)) {
-                AtomicFiles.write(file, rewritten.getBytes(StandardCharsets.UTF_8));
+                AtomicFile.write(file, rewritten.getBytes(StandardCharsets.UTF_8));
             }
             BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
             return new MetricsCsvWriter(file, cols, out);

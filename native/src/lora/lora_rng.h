@@ -1,0 +1,33 @@
+/* A small seeded generator for adapter initialisation and dropout masks: splitmix64 for streams,
+ * and its finalizer as a counter-based hash (so a mask element can be regenerated from its
+ * coordinates alone, without state). */
+#ifndef LORA4J_LORA_RNG_H
+#define LORA4J_LORA_RNG_H
+
+#include <math.h>
+#include <stdint.h>
+
+static inline uint64_t l4_mix64(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t l4_rng_next(uint64_t *state) {
+    *state += 0x9e3779b97f4a7c15ULL;
+    return l4_mix64(*state);
+}
+
+/* Uniform in [0, 1) with 24 random bits (exactly representable as float). */
+static inline float l4_u01_from_bits(uint64_t bits) { return (float)(bits >> 40) * (1.0f / 16777216.0f); }
+
+static inline float l4_rng_uniform(uint64_t *state) { return l4_u01_from_bits(l4_rng_next(state)); }
+
+/* Standard normal (Box-Muller on two uniforms; the first is kept away from 0). */
+static inline float l4_rng_normal(uint64_t *state) {
+    double u1 = ((double)(l4_rng_next(state) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    double u2 = (double)(l4_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+#endif
