@@ -99,7 +99,7 @@ public record Checkpoint(Path directory, int step, int epoch, int batchInEpoch, 
             JsonNode state = JSON.readTree(stateFile.toFile());
             if (state.path("format").asInt() != 1) throw new IllegalArgumentException(stateFile + ": unknown format");
             JsonNode expected = fingerprint(model);
-            if (!expected.equals(state.path("model"))) {
+            if (!expected.toString().equals(state.path("model").toString())) {
                 throw new IllegalArgumentException("checkpoint " + dir + " was made with another model: "
                         + state.path("model") + ", this model is " + expected);
             }

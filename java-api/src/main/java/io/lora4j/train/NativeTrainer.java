@@ -117,7 +117,7 @@ public final class NativeTrainer implements AutoCloseable {
         ensureOpen();
         load(batch);
         int rows = batch.rows(), seq = batch.seqLen();
-        for (int r = 0; r < rows; r++) MemorySegment.copy(w[r], 0, weights, ValueLayout.JAVA_FLOAT, (long) r * seq, seq);
+        for (int r = 0; r < rows; r++) MemorySegment.copy(w[r], 0, weights, ValueLayout.JAVA_FLOAT, (long) r * seq * Float.BYTES, seq);
         Native.check(lora4j_h.lora4j_trainer_step(handle, tokens, pos, seg, weights, logprobs, objective),
                 "training step");
         return new StepResult(objective.get(ValueLayout.JAVA_DOUBLE, 0), readLogprobs(rows, seq));
@@ -140,15 +140,17 @@ public final class NativeTrainer implements AutoCloseable {
         int seq = b.seqLen();
         for (int r = 0; r < b.rows(); r++) {
             long at = (long) r * seq;
-            MemorySegment.copy(b.tokens()[r], 0, tokens, ValueLayout.JAVA_INT, at, seq);
-            MemorySegment.copy(b.positions()[r], 0, pos, ValueLayout.JAVA_INT, at, seq);
-            MemorySegment.copy(b.segmentIds()[r], 0, seg, ValueLayout.JAVA_INT, at, seq);
+            MemorySegment.copy(b.tokens()[r], 0, tokens, ValueLayout.JAVA_INT, at * Integer.BYTES, seq);
+            MemorySegment.copy(b.positions()[r], 0, pos, ValueLayout.JAVA_INT, at * Integer.BYTES, seq);
+            MemorySegment.copy(b.segmentIds()[r], 0, seg, ValueLayout.JAVA_INT, at * Integer.BYTES, seq);
         }
     }
 
     private float[][] readLogprobs(int rows, int seq) {
         float[][] out = new float[rows][seq];
-        for (int r = 0; r < rows; r++) MemorySegment.copy(logprobs, ValueLayout.JAVA_FLOAT, (long) r * seq, out[r], 0, seq);
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(logprobs, ValueLayout.JAVA_FLOAT, (long) r * seq * Float.BYTES, out[r], 0, seq);
+        }
         return out;
     }
 

@@ -166,10 +166,15 @@ public final class SftTrainer {
                         throw out.numericFailure(e, step + 1, last);
                     }
                     double lr = schedule.lr(step, totalSteps);
-                    double gradNorm = trainer.optimizerStep(o.optimizer(), lr, 1.0);
+                    double gradNorm;
+                    try {
+                        gradNorm = trainer.optimizerStep(o.optimizer(), lr, 1.0);
+                    } catch (Lora4jException e) {
+                        throw out.numericFailure(e, step + 1, last);
+                    }
                     step++;
                     long t1 = System.nanoTime();
-                    StepMetrics.Builder m = StepMetrics.builder(step, totalSteps).put(StepMetrics.LOSS, -objective)
+                    StepMetrics.Builder m = StepMetrics.builder(step, totalSteps).put(StepMetrics.LOSS, objective)
                             .put(StepMetrics.LR, lr).put("grad_norm", gradNorm)
                             .put(StepMetrics.TOKENS_PER_S, tokens / ((t1 - t0) / 1e9));
                     t0 = t1;

@@ -60,12 +60,12 @@ class SftTrainerTest {
 
     @Test
     void loraTrainingLowersTheLossAndChangesOutputs() {
-        try (TrainingRun run = model.lora(lora()).sft(data()).epochs(12).batchSize(4).learningRate(3e-3)
+        try (TrainingRun run = model.lora(lora()).sft(data()).epochs(12).batchSize(4).learningRate(1e-2)
                 .constant().seed(1).progress(false).train()) {
             List<StepMetrics> h = run.history();
             double first = h.getFirst().get(StepMetrics.LOSS).orElseThrow();
             double last = run.last(StepMetrics.LOSS);
-            assertTrue(last < first * 0.5, "loss " + first + " -> " + last);
+            assertTrue(last < first * 0.6, "loss " + first + " -> " + last);
             int[] prompt = model.tokenizer().encode("say alpha 0:", true, true);
             try (InferenceContext base = new InferenceContext(model, 32, 1, 1, true);
                  InferenceContext tuned = new InferenceContext(model, 32, 1, 1, true)) {
@@ -121,10 +121,17 @@ class SftTrainerTest {
     }
 
     @Test
-    void divergenceStopsWithAClearError() {
-        TrainingException e = assertThrows(TrainingException.class, () -> model.lora(lora()).sft(data())
-                .maxSteps(40).batchSize(4).learningRate(1e6).constant().maxGradNorm(0).progress(false).train());
-        assertTrue(e.getMessage().contains("diverged"), e.getMessage());
+    void nonFiniteLossStopsWithAClearErrorAndKeepsTheCheckpoint() {
+        Path file = dir.resolve("overflow.gguf");
+        // Weights this large overflow f32 activations: the loss is not finite from the first step.
+        SyntheticModel.builder().embeddingLength(64).blockCount(2).heads(4, 2).feedForwardLength(128).vocabSize(400)
+                .weightScale(1e25f).seed(5).write(file);
+        try (Model bad = Model.load(file)) {
+            TrainingException e = assertThrows(TrainingException.class, () -> bad.lora(lora()).sft(data()).maxSteps(3)
+                    .batchSize(4).outputDir(dir.resolve("nan")).progress(false).train());
+            assertTrue(e.getMessage().contains("diverged at step 1"), e.getMessage());
+            assertTrue(e.getMessage().contains("no checkpoint"), e.getMessage());
+        }
     }
 
     @Test
@@ -149,7 +156,8 @@ class SftTrainerTest {
         List<Map<String, Object>> text = List.of(Map.of("text", "the cat sat on the mat"), Map.of("text", "a dog ran"));
         try (TrainingRun run = model.fullFineTune(Dataset.of("t", text)).freezeLayers(1).maxSteps(20).batchSize(2)
                 .learningRate(1e-3).constant().outputDir(out).progress(false).train()) {
-            assertTrue(run.last(StepMetrics.LOSS) < run.history().getFirst().get(StepMetrics.LOSS).orElseThrow());
+            assertTrue(run.last(StepMetrics.LOSS) < run.history().getFirst().get(StepMetrics.LOSS).orElseThrow(),
+                    losses(run.history()).toString());
         }
         try (Model tuned = Model.load(out.resolve("model.gguf"))) {
             assertEquals(model.hparams(), tuned.hparams());
