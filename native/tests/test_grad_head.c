@@ -1,7 +1,8 @@
 /* l4_head_logprobs against a naive double computation over full logits (log-probabilities, the
  * objective L = sum w_i lp_i, dxn and dw) with targets < 0 and zero weights (whose dxn rows must
  * stay exactly as they were), chunk sizes 1, 3, 4 and n, with and without bias, one and two
- * threads (bound 1e-5 of the largest component; f32 logits over 16..32 products), a Q8_0 head
+ * threads, every SIMD level (bound 1e-5 of the largest component; f32 logits over 16..32
+ * products), a Q8_0 head
  * (dxn through the dequantized weights), weight == NULL (no gradient, L = 0), and a
  * finite-difference check of dxn and dw (L from f32 log-probabilities: step 1e-2, bound 2e-3). */
 #include <string.h>
@@ -76,30 +77,28 @@ static void check_against_reference(int32_t type, int64_t embd, int with_bias) {
     float *dxn = gc_alloc(N * embd), *dw = gc_alloc(VOCAB * embd), *logits = gc_alloc(N * VOCAB);
     float lp[N];
     const int64_t chunks[4] = {1, 3, 4, N};
-    for (int ci = 0; ci < 4; ci++) {
-        for (int nth = 1; nth <= 2; nth++) {
-            memcpy(dxn, dxn0, sizeof(float) * N * embd);
-            memcpy(dw, dw0, sizeof(float) * VOCAB * embd);
-            const double L = l4_head_logprobs(&w, bias, xn, N, targets, weights, lp, dxn,
-                                              type == LORA4J_TYPE_F32 ? dw : NULL, logits, chunks[ci], nth);
-            for (int i = 0; i < N; i++)
-                if (!has_grad(i))
-                    QT_CHECK(memcmp(dxn + i * embd, dxn0 + i * embd, sizeof(float) * embd) == 0,
-                             "row %d without gradient changed dxn", i);
-            for (int64_t i = 0; i < N * embd; i++) dxn[i] -= dxn0[i];
-            for (int64_t i = 0; i < VOCAB * embd; i++) dw[i] -= dw0[i];
-            char what[96];
-            snprintf(what, sizeof what, "head %s%s chunk %lld, %d thr: lp", lora4j_type_name(type),
-                     with_bias ? "+bias" : "", (long long)chunks[ci], nth);
-            gc_compare_f(what, lp, ref.lp, N, 1e-5);
-            QT_CHECK(fabs(L - ref.L) <= 1e-5 * fabs(ref.L), "%s: L %.8g, want %.8g", what, L, ref.L);
-            snprintf(what, sizeof what, "  ... dxn");
-            gc_compare_f(what, dxn, ref.dxn, N * embd, 1e-5);
-            if (type == LORA4J_TYPE_F32) {
-                snprintf(what, sizeof what, "  ... dw");
-                gc_compare_f(what, dw, ref.dw, VOCAB * embd, 1e-5);
-            }
-        }
+    int32_t levels[3];
+    const int n_levels = gc_simd_levels(levels);
+    for (int run = 0; run < n_levels * 8; run++) { /* level x chunk x threads */
+        const int li = run / 8, ci = run / 2 % 4, nth = 1 + run % 2;
+        lora4j_simd_set(levels[li]);
+        memcpy(dxn, dxn0, sizeof(float) * N * embd);
+        memcpy(dw, dw0, sizeof(float) * VOCAB * embd);
+        const double L = l4_head_logprobs(&w, bias, xn, N, targets, weights, lp, dxn,
+                                          type == LORA4J_TYPE_F32 ? dw : NULL, logits, chunks[ci], nth);
+        for (int i = 0; i < N; i++)
+            if (!has_grad(i))
+                QT_CHECK(memcmp(dxn + i * embd, dxn0 + i * embd, sizeof(float) * embd) == 0,
+                         "row %d without gradient changed dxn", i);
+        for (int64_t i = 0; i < N * embd; i++) dxn[i] -= dxn0[i];
+        for (int64_t i = 0; i < VOCAB * embd; i++) dw[i] -= dw0[i];
+        char what[96];
+        snprintf(what, sizeof what, "head %s%s level %d chunk %lld %d thr: lp", lora4j_type_name(type),
+                 with_bias ? "+bias" : "", levels[li], (long long)chunks[ci], nth);
+        gc_compare_f(what, lp, ref.lp, N, 1e-5);
+        QT_CHECK(fabs(L - ref.L) <= 1e-5 * fabs(ref.L), "%s: L %.8g, want %.8g", what, L, ref.L);
+        gc_compare_f("  ... dxn", dxn, ref.dxn, N * embd, 1e-5);
+        if (type == LORA4J_TYPE_F32) gc_compare_f("  ... dw", dw, ref.dw, VOCAB * embd, 1e-5);
     }
     /* without weights: log-probabilities only */
     memcpy(dxn, dxn0, sizeof(float) * N * embd);
