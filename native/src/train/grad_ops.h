@@ -3,7 +3,8 @@
  * optimizer updates. Row-major buffers: row i of a [n][ld] buffer starts at i*ld.
  * Conventions: d* outputs ACCUMULATE (+=) unless the comment says "writes"; n_threads <= 0 means
  * all cores of the shared pool. Shapes, token ids and targets are the caller's, already
- * validated: nothing here checks them. Nothing here allocates (scratch comes from the caller;
+ * validated: nothing here checks them. Nothing here allocates heap memory (scratch comes from
+ * the caller; the GEMM behind attention, LoRA and dW packs panels in 56 KiB of stack;
  * l4_linear_backward_x and l4_head_logprobs call the quantization layer's matmuls, which do).
  * Every kernel here has a finite-difference check in native/tests/test_grad_*.c, the optimizers
  * a hand-computed trajectory. */
@@ -82,8 +83,9 @@ void l4_embed_backward(const int32_t *tokens, int64_t n, const float *dx, float 
  * L = sum_i weight[i] * lp_i is differentiated: dxn[i] += W^T dlogits_i and (full fine-tuning)
  * dw += dlogits^T xn (dxn, dw may be NULL), with dlogits_i = weight[i] * (onehot(target_i) -
  * softmax_i); rows with weight 0 cost no backward work. Works over chunks of `chunk` rows using
- * logits_scratch ([chunk][n_vocab]), so no n x n_vocab buffer ever exists: 64..256 rows keep the
- * head's weights streaming at full speed. Returns L (0 when weight == NULL). */
+ * logits_scratch ([chunk][n_vocab]), so no n x n_vocab buffer ever exists. W streams once per
+ * chunk: chunks of 64..256 rows amortise it (16 is markedly slower at 32000 x 288). Returns L
+ * (0 when weight == NULL). */
 double l4_head_logprobs(const l4_matrix *w, const float *bias, const float *xn, int64_t n,
                         const int32_t *target, const float *weight, float *lp, float *dxn, float *dw,
                         float *logits_scratch, int64_t chunk, int n_threads);
