@@ -3,7 +3,7 @@
  *   37 tokens (not a multiple of the 32-query block) with several segments, a segment that
  *   resumes after another one, padding, GQA (4 query heads on 2 kv heads) and head_dim 12.
  * - A double reference (explicit masks and probabilities) for out, lse and all gradients on
- *   3 rows x 100 tokens, 6 heads on 2 kv heads, head_dim 16, at every SIMD level (bound 1e-5 of
+ *   3 rows x 160 tokens, 6 heads on 2 kv heads, head_dim 16, at every SIMD level (bound 1e-5 of
  *   the largest component); two threads give bit-identical results to one.
  * - Agreement with the inference attention (l4_attention over a KV cache, one cache sequence per
  *   packed segment, positions restarting): bound 1e-5. */
@@ -128,11 +128,11 @@ static void check_finite_differences(void) {
 }
 
 static void check_reference(void) {
-    enum { ROWS = 3, SEQ = 100 };
+    enum { ROWS = 3, SEQ = 160 };
     int32_t seg[ROWS * SEQ];
     for (int t = 0; t < SEQ; t++) {
         seg[t] = 7;                                               /* one sequence filling the row */
-        seg[SEQ + t] = t < 33 ? 0 : t < 34 ? 1 : t < 90 ? 2 : -1; /* a one-token segment, padding */
+        seg[SEQ + t] = t < 33 ? 0 : t < 34 ? 1 : t < 150 ? 2 : -1; /* a one-token segment, padding */
         seg[2 * SEQ + t] = t % 41 < 20 ? 3 : 4;                   /* alternating, resuming segments */
     }
     attn_ctx c = make(ROWS, SEQ, 6, 2, 16, seg, 1);

@@ -75,7 +75,8 @@ void l4_grad_gemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, 
     }
     const l4_gemm_ukernel *uk = select_ukernel();
     const int mr_full = uk->mr;
-    /* A transposed A strides by a_cs per step of k, and large pitches thrash the cache sets. */
+    /* An A stored transposed would be read a_cs apart per step of k, where large pitches thrash
+     * the cache sets: pack it. Pack B when transposed too, or when many row blocks reuse it. */
     const int pack_a = a_cs != 1;
     const int pack_b = b_cs != 1 || m > 2 * MC;
     _Alignas(64) float bpack[KC * NC];
