@@ -6,7 +6,7 @@
  * machine the best is the steadier figure) and GFLOP/s of the useful work at the best time (the
  * causal triangle for attention).
  *
- *   bench_grad [-t threads] [-r reps] [-c head_chunk]
+ *   bench_grad [-t threads] [-r reps] [-c head_chunk] [-s simd_level]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,16 +127,22 @@ int main(int argc, char **argv) {
     int n_threads = 0;
     int64_t chunk = 64;
     int opt;
-    while ((opt = getopt(argc, argv, "t:r:c:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:r:c:s:")) != -1) {
         if (opt == 't') n_threads = atoi(optarg);
         else if (opt == 'r') g_reps = atoi(optarg);
         else if (opt == 'c') chunk = atoll(optarg);
-        else {
-            fprintf(stderr, "usage: %s [-t threads] [-r reps] [-c head_chunk]\n", argv[0]);
+        else if (opt == 's') {
+            if (lora4j_simd_set(atoi(optarg)) != LORA4J_OK) {
+                fprintf(stderr, "%s\n", lora4j_last_error());
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: %s [-t threads] [-r reps] [-c head_chunk] [-s simd_level]\n", argv[0]);
             return 2;
         }
     }
     if (g_reps < 1) g_reps = 1;
+    if (chunk < 1) chunk = 1;
     printf("threads %d, reps %d, SIMD level %d\n", n_threads > 0 ? n_threads : l4_n_cores(), g_reps,
            lora4j_simd_active());
     uint32_t s = 1;
