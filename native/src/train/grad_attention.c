@@ -64,8 +64,8 @@ static void find_key_ranges(const l4_train_attn *a, int32_t *first, int32_t *run
     }
 }
 
-/* Turn row i of a strip (keys lo.., nk of them) into the masked, exponentiated scores of query
- * t: exp(srow - shift) on [first, t] (keys of other segments there -> 0), 0 elsewhere. shift is
+/* Turn query t's strip row srow (scores of keys lo.., nk of them) into masked exponentials:
+ * exp(srow - shift) on [first, t] (keys of other segments there -> 0), 0 elsewhere. shift is
  * the row max when find_max is set (forward; *shift receives it), else the given lse. Returns
  * the sum of the exponentials. */
 static float exp_row(const attn_job *j, int64_t base, int64_t t, int64_t lo, int64_t nk, float *srow,
