@@ -22,7 +22,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", description = "where the run's files go")
     Path out;
 
-    @Option(names = "--epochs", defaultValue = "3", description = "fine-tuning epochs")
+    @Option(names = "--epochs", defaultValue = "20", description = "fine-tuning epochs")
     int epochs;
 
     @Override
