@@ -4,6 +4,7 @@ import io.lora4j.Model;
 import io.lora4j.examples.demo.ShoutDemo;
 import io.lora4j.examples.demo.ShoutTask;
 import io.lora4j.examples.demo.TinyModelMaker;
+import io.lora4j.generate.Sampling;
 import io.lora4j.train.TrainingRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +35,9 @@ final class DemoCommand implements Callable<Integer> {
         ShoutTask.Split split = ShoutTask.split(2024, 400, 60);
         try (Model m = Model.load(model)) {
             ShoutDemo demo = new ShoutDemo(m, split);
+            String sample = m.generate("the cat", Sampling.builder().temperature(0.7).maxTokens(40).seed(3)
+                    .stop("\n").build()).text();
+            System.out.println("the tiny base model writes: \"the cat" + sample + "\"");
             System.out.printf("task: answer \"%s\" with \"%s\" (never seen in pretraining)%n",
                     ShoutTask.prompt("red fox"), ShoutTask.answer("red fox").strip());
             System.out.println("base model, held-out phrases:");

@@ -53,7 +53,7 @@ public final class Generator {
         try {
             for (int s = 0; s < n; s++) {
                 Sampling own = sampling.seed() >= 0 ? sampling.toBuilder().seed(sampling.seed() + s).build() : sampling;
-                SequenceState st = new SequenceState(s, new Sampler(own, ctx.vocabSize()), tokenizer.newDecoder(false),
+                SequenceState st = new SequenceState(s, new Sampler(own, ctx.vocabSize()), tokenizer.newContinuationDecoder(false),
                         sampling.stop());
                 for (int id : prompt) st.sampler.accept(id);
                 states.add(st);

@@ -30,13 +30,14 @@ public final class TokenDecoder {
     private boolean stripLeadingSpace;
     private boolean finished;
 
-    TokenDecoder(Vocabulary vocab, byte[][] pieces, boolean renderSpecial) {
+    TokenDecoder(Vocabulary vocab, byte[][] pieces, boolean renderSpecial, boolean continuation) {
         this.vocab = vocab;
         this.pieces = pieces;
         this.renderSpecial = renderSpecial;
         this.cleaner = vocab.cleanSpaces() ? new SpaceCleaner(this::put) : null;
-        // SentencePiece text starts with the space added before the first word; it is removed again.
-        this.stripLeadingSpace = vocab.addSpacePrefix();
+        // SentencePiece text starts with the space added before the first word; it is removed again,
+        // unless the tokens continue a text decoded elsewhere (a completion after its prompt).
+        this.stripLeadingSpace = vocab.addSpacePrefix() && !continuation;
     }
 
     /**

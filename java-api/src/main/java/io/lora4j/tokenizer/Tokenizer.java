@@ -109,7 +109,15 @@ public final class Tokenizer {
 
     /** A streaming decoder; see {@link TokenDecoder}. */
     public TokenDecoder newDecoder(boolean renderSpecial) {
-        return new TokenDecoder(vocab, pieces, renderSpecial);
+        return new TokenDecoder(vocab, pieces, renderSpecial, false);
+    }
+
+    /**
+     * A streaming decoder for tokens that continue a text (a completion after its prompt): the
+     * first token's leading space is kept, as llama.cpp's token pieces keep it.
+     */
+    public TokenDecoder newContinuationDecoder(boolean renderSpecial) {
+        return new TokenDecoder(vocab, pieces, renderSpecial, true);
     }
 
     /**
