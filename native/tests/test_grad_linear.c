@@ -1,10 +1,10 @@
 /* Linear backward. l4_linear_backward_x through F32, Q8_0, Q4_0 and Q4_K weights equals the
  * product with the dequantized weights in f32 (bound 1e-6 of the largest component) and a
- * double reference (bound 1e-5), accumulating into dx; finite-difference check of both kernels
+ * double reference (bound 1e-5), accumulating into dx. Finite-difference check of both kernels
  * against the exact forward l4_matmul (linear maps, exact for any step but for f32 rounding:
- * step 1e-1, bound 1e-4). l4_linear_backward_w
- * against a double reference on shapes that are not multiples of any tile (100 x 70, 300
- * tokens: k spans three packed blocks), one and two threads, every SIMD level (bound 1e-5). */
+ * step 1e-1, bound 1e-4). l4_linear_backward_w against a double reference on shapes that are
+ * not multiples of any tile (100 x 70, 300 tokens: k spans three blocks), one and two threads,
+ * every SIMD level (bound 1e-5). */
 #include <string.h>
 
 #include "grad_check.h"

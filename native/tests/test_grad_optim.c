@@ -1,7 +1,7 @@
 /* Optimizer updates against hand-computed 3-step trajectories, and against the documented
- * formulas evaluated in double on random vectors (bound 1e-6 of max(|p|, 1): the kernels run in f32
- * like PyTorch's). l4_sum_squares: exact small case and a long sum that f32 accumulation would
- * get wrong in the 4th digit (bound 1e-9).
+ * formulas evaluated in double on random vectors (bound 1e-6 of max(|p|, 1): the kernels run in
+ * f32 like PyTorch's). l4_sum_squares: exact small case and a long sum that f32 accumulation
+ * would get wrong in the 4th digit (bound 1e-9).
  * AdamW by hand (lr 0.1, betas 0.9/0.999, eps 1e-8, wd 0.01, p0 = 1, g = 0.5, -0.25, 0.1):
  *   step 1: m = 0.05, v = 2.5e-4, m^ = 0.5, v^ = 0.25, p = 1 - 0.1 (0.5/0.5 + 0.01) = 0.899
  *   step 2: m = 0.02, v = 3.1225e-4, m^ = 0.02/0.19, v^ = 3.1225e-4/0.001999, p = 0.8714673

@@ -18,10 +18,10 @@ typedef struct head_job {
     int64_t row0, n_rows, n_vocab;
 } head_job;
 
-static int has_target(const head_job *j, int64_t i) { return j->target[i] >= 0; }
-
-static int has_grad(const int32_t *target, const float *weight, int64_t i) {
-    return target[i] >= 0 && weight && weight[i] != 0.0f;
+/* A row takes part in the products when it has a target, in the backward ones when its weight
+ * is also nonzero. */
+static int wanted(const int32_t *target, const float *weight, int need_grad, int64_t i) {
+    return target[i] >= 0 && (!need_grad || (weight && weight[i] != 0.0f));
 }
 
 /* Log-probabilities, and the rows' logits turned into dlogits. */
@@ -32,7 +32,7 @@ static void softmax_task(void *arg, int ith, int nth) {
     for (int64_t r = b; r < e; r++) {
         const int64_t i = j->row0 + r;
         float *row = j->logits + r * j->n_vocab;
-        if (!has_target(j, i)) {
+        if (!wanted(j->target, j->weight, 0, i)) {
             j->lp[i] = 0.0f;
             continue;
         }
@@ -41,7 +41,7 @@ static void softmax_task(void *arg, int ith, int nth) {
         const float lse = l4_logsumexp_row(row, j->n_vocab);
         const int32_t t = j->target[i];
         j->lp[i] = row[t] - lse;
-        if (has_grad(j->target, j->weight, i)) {
+        if (wanted(j->target, j->weight, 1, i)) {
             const float g = j->weight[i];
             l4_grad_exp_row(row, j->n_vocab, 1.0f, lse, -g);
             row[t] += g;
@@ -49,9 +49,9 @@ static void softmax_task(void *arg, int ith, int nth) {
     }
 }
 
-/* End of the run of rows from i on (i < end) that satisfy has(i). */
+/* End of the run of wanted rows from i on (i < end). */
 static int64_t run_end(const int32_t *target, const float *weight, int need_grad, int64_t i, int64_t end) {
-    while (i < end && (need_grad ? has_grad(target, weight, i) : target[i] >= 0)) i++;
+    while (i < end && wanted(target, weight, need_grad, i)) i++;
     return i;
 }
 

@@ -12,6 +12,8 @@ void l4_linear_backward_x(const l4_matrix *w, const float *dy, int64_t n, float 
 
 /* Rows of dW are handed out in multiples of this (every micro-kernel height divides it). */
 #define ROW_UNIT 48
+/* Rows of dW per GEMM call: their dW rows and dY columns stay in L2 while all of x streams by. */
+#define ROW_PIECE 192
 
 typedef struct wgrad_job {
     const float *x, *dy;
@@ -24,10 +26,11 @@ static void wgrad_task(void *arg, int ith, int nth) {
     int64_t u0, u1;
     l4_split((j->n_out + ROW_UNIT - 1) / ROW_UNIT, ith, nth, &u0, &u1);
     const int64_t o0 = u0 * ROW_UNIT, o1 = u1 * ROW_UNIT < j->n_out ? u1 * ROW_UNIT : j->n_out;
-    if (o1 <= o0) return;
     /* dW[o][i] += sum_t dy[t][o] x[t][i]: A(o,t) = dy[t*n_out + o], B(t,i) = x[t*n_in + i] */
-    l4_grad_gemm(o1 - o0, j->n_in, j->n, 1.0f, j->dy + o0, 1, j->n_out, j->x, j->n_in, 1,
-                 j->dw + o0 * j->n_in, j->n_in, 1);
+    for (int64_t o = o0; o < o1; o += ROW_PIECE) {
+        const int64_t m = o1 - o < ROW_PIECE ? o1 - o : ROW_PIECE;
+        l4_grad_gemm(m, j->n_in, j->n, 1.0f, j->dy + o, 1, j->n_out, j->x, j->n_in, 1, j->dw + o * j->n_in, j->n_in, 1);
+    }
 }
 
 void l4_linear_backward_w(const float *x, const float *dy, int64_t n, int64_t n_in, int64_t n_out,

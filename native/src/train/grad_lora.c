@@ -9,7 +9,7 @@
 #define LORA_PARALLEL_MIN 65536
 #define TOKEN_UNIT 12 /* tokens per share unit: a multiple of every micro-kernel height */
 #define ROW_UNIT 48   /* rows of dB per share unit */
-#define COL_UNIT 16   /* columns of dA per share unit: one packed panel */
+#define COL_UNIT 16   /* columns of dA per share unit: one micro-kernel panel */
 
 typedef struct lora_job {
     const float *a, *b;
@@ -17,7 +17,7 @@ typedef struct lora_job {
     float s;
     const float *x, *h, *dy;
     int64_t n;
-    float *hw, *y;         /* forward outputs */
+    float *hw, *y;            /* forward outputs */
     float *da, *db, *dx, *dh; /* backward outputs */
 } lora_job;
 
