@@ -97,7 +97,7 @@ struct lora4j_trainer {
     float *xdrop, *dxdrop;       /* [N][n_in_max] dropout input and its gradient */
     float *dx, *dxn;             /* [N][E] */
     float *dq, *dk, *dv, *datt;  /* [N][Q], [N][KV], [N][KV], [N][Q] */
-    float *dg, *du, *dact;       /* [N][F] */
+    float *dact;                 /* [N][F] (the gate/up gradients overwrite their saved inputs) */
     float *dh;                   /* [N][r_max] */
     float *rope_cs, *attn_scratch;
     int32_t *pos;                /* [N] positions, padding at 0 */
