@@ -143,7 +143,7 @@ int64_t l4_tr_layout(lora4j_trainer *tr, uint8_t *base) {
         tr->dact = dact, tr->dh = dh;
         tr->frozen.h = frozen_h;
         tr->frozen.h_rows = N;
-        tr->rope_cs = rope_cs, tr->attn_scratch = attn_scratch;
+        tr->rope_cs = rope_cs;
         tr->attn.scratch = attn_scratch;
         tr->pos = pos, tr->rows = rows, tr->tgt = tgt, tr->seg_ids = seg_ids;
         tr->wrow = wrow, tr->lp = lp, tr->xg = xg, tr->xng = xng, tr->dxng = dxng, tr->dxg = dxg;
