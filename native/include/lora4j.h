@@ -571,8 +571,12 @@ typedef struct lora4j_train_params {
     int32_t n_seq;         /* tokens per sequence */
     int32_t n_threads;     /* <= 0: all cores */
     int32_t checkpointing; /* 1: keep only each layer's input, recompute the rest in backward */
-    int32_t full;          /* 1: full fine-tuning of the model's weights (no trainable adapter) */
-    int32_t freeze_layers; /* full fine-tuning: the first N layers (and the embedding) stay frozen */
+    int32_t full;          /* 1: full fine-tuning of the model's f32/f16/bf16 weights (no trainable
+                              adapter): every layer's weights, norms and q/k/v biases, the output
+                              norm and head, and the embedding; a tied head is the embedding (trained
+                              with it); an output.bias stays frozen. Quantized weights: an error */
+    int32_t freeze_layers; /* full fine-tuning: the first N layers (and the embedding, when N > 0)
+                              stay frozen */
     uint64_t seed;         /* dropout */
 } lora4j_train_params;
 
@@ -622,10 +626,13 @@ LORA4J_API lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_
 LORA4J_API void lora4j_trainer_free(lora4j_trainer *tr);
 
 /* Forward and backward of one micro-batch. All arrays are [n_rows * n_seq]:
- *   tokens: ids; pos: position of each token within its segment (restarting at 0 for every
- *   packed example); seg: segment id per token (attention never crosses segments; -1 marks
- *   padding); weights: dL/dlog p for predicting token i from the tokens before it in its segment
- *   (must be 0 where no such prediction exists: a segment's first token, padding).
+ *   tokens: ids (padding too must hold a valid id); pos: position of each token within its
+ *   segment (restarting at 0 for every packed example; +1 per token along a segment; ignored
+ *   for padding); seg: segment id per token, each segment one contiguous run within its row
+ *   (attention never crosses segments; -1 marks padding); weights: dL/dlog p for predicting
+ *   token i from the tokens before it in its segment (finite; must be 0 where no such
+ *   prediction exists: a segment's first token, padding). Violations are
+ *   LORA4J_ERR_INVALID_ARGUMENT naming the token, checked before any work.
  * Accumulates gradients (+=); writes every token's log p to out_logprobs (NULL: skip; 0 where
  * no prediction) and L to *out_objective (NULL: skip). NaN/inf loss: LORA4J_ERR_NUMERIC and the
  * gradients are left unchanged. */
@@ -648,7 +655,9 @@ LORA4J_API lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr,
                                                          double *out_grad_norm);
 /* Optimizer steps taken so far (restored by load_state). */
 LORA4J_API int64_t lora4j_trainer_steps(const lora4j_trainer *tr);
-/* Optimizer state (moments, step count) as a GGUF file, atomically; load checks it matches. */
+/* Optimizer state (moments, step count, dropout position) as a GGUF file, atomically; load
+ * checks it was saved for the same set of trained tensors (else LORA4J_ERR_INVALID_ARGUMENT)
+ * and changes nothing on error. The optimizer kind of the state must then be kept. */
 LORA4J_API lora4j_status_t lora4j_trainer_save_state(const lora4j_trainer *tr, const char *path);
 LORA4J_API lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const char *path);
 /* Full fine-tuning: write the model with its trained weights (metadata and tokenizer of the base,

@@ -235,6 +235,24 @@ static void test_round_trip(lora4j_model *m) {
             same &= memcmp(x.b, y.b, (size_t)(x.rank * x.n_out) * sizeof(float)) == 0;
         }
         CHECK(same);
+        /* the loaded adapter runs in the model exactly as the saved one */
+        lora4j_context_params cp = lora4j_context_default_params();
+        cp.n_ctx = 16;
+        cp.n_threads = 2;
+        lora4j_context *ctx = NULL;
+        CHECK_OK(lora4j_context_new(m, cp, &ctx));
+        const int32_t tok[6] = {1, 7, 3, 63, 0, 12};
+        float la[64], lb[64], one = 1.0f;
+        const lora4j_adapter *la_list[1] = {ad}, *lb_list[1] = {back};
+        if (ctx) {
+            CHECK_OK(lora4j_context_set_adapters(ctx, la_list, &one, 1));
+            CHECK_OK(lora4j_decode(ctx, tok, NULL, NULL, 6, NULL, la, 64));
+            CHECK_OK(lora4j_kv_seq_clear(ctx, 0));
+            CHECK_OK(lora4j_context_set_adapters(ctx, lb_list, &one, 1));
+            CHECK_OK(lora4j_decode(ctx, tok, NULL, NULL, 6, NULL, lb, 64));
+            CHECK(memcmp(la, lb, sizeof la) == 0);
+        }
+        lora4j_context_free(ctx);
     }
     /* clone: equal values, separate storage */
     lora4j_adapter *c = NULL;

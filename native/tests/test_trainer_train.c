@@ -242,9 +242,33 @@ static void test_numeric(lora4j_model *m) {
     CHECK(L == 0 && norm == 0);
     free(g);
     free(p);
-    lf_batch_free(&b);
     lora4j_trainer_free(tr);
     lora4j_adapter_free(ad);
+
+    /* full fine-tuning: a NaN in the trained head (which accumulates its gradient as it goes) */
+    lora4j_train_params fp = train_params(1);
+    CHECK_OK(lora4j_trainer_new(m, NULL, NULL, NULL, 0, &fp, &tr));
+    if (tr) {
+        lf_batch ok = lf_batch_make(N_ROWS, N_SEQ, k_segments, 64, 13);
+        CHECK_OK(lora4j_trainer_step(tr, ok.tokens, ok.pos, ok.seg, ok.weights, NULL, NULL));
+        g = malloc((size_t)tr->n_train * sizeof(float));
+        memcpy(g, tr->grad, (size_t)tr->n_train * sizeof(float));
+        tr_param *head = NULL;
+        for (int i = 0; i < tr->n_params; i++) {
+            if (strcmp(tr->params[i].name, "output.weight") == 0) head = &tr->params[i];
+        }
+        CHECK(head != NULL);
+        if (head) {
+            head->p[100] = NAN;
+            CHECK_FAIL(lora4j_trainer_step(tr, ok.tokens, ok.pos, ok.seg, ok.weights, NULL, NULL),
+                       LORA4J_ERR_NUMERIC, "not finite");
+            CHECK(memcmp(g, tr->grad, (size_t)tr->n_train * sizeof(float)) == 0);
+        }
+        free(g);
+        lf_batch_free(&ok);
+    }
+    lora4j_trainer_free(tr);
+    lf_batch_free(&b);
 }
 
 static void test_bad_inputs(lora4j_model *m) {

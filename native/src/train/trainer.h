@@ -97,9 +97,9 @@ struct lora4j_trainer {
     float *xdrop, *dxdrop;       /* [N][n_in_max] dropout input and its gradient */
     float *dx, *dxn;             /* [N][E] */
     float *dq, *dk, *dv, *datt;  /* [N][Q], [N][KV], [N][KV], [N][Q] */
-    float *dg, *du, *dact;       /* [N][F] */
+    float *dact;                 /* [N][F] (the gate/up gradients overwrite their saved inputs) */
     float *dh;                   /* [N][r_max] */
-    float *rope_cs, *attn_scratch;
+    float *rope_cs;              /* [N][n_rot] cos/sin of the staged positions */
     int32_t *pos;                /* [N] positions, padding at 0 */
     int32_t *rows, *tgt;         /* [N] head rows and their targets */
     float *wrow, *lp;            /* [N] */

@@ -56,7 +56,7 @@ static void project_backward(lora4j_trainer *tr, int il, int t, const float *x, 
 
 /* tr->dx: dL/d(output of layer il) in, dL/d(input of layer il) out (when need_dx). */
 static void layer_backward(lora4j_trainer *tr, int il, const tr_pass *ps, int need_dx) {
-    const tr_acts *a = &tr->acts[il];
+    tr_acts *a = &tr->acts[il];
     const l4_layer *ly = &tr->layers[il];
     const tr_layer_grads *g = tr->lgrad ? &tr->lgrad[il] : NULL;
     const int64_t N = tr->N, E = tr->E, F = tr->F;
@@ -67,10 +67,12 @@ static void layer_backward(lora4j_trainer *tr, int il, const tr_pass *ps, int ne
     l4_swiglu(tr->act, a->u, N, F, tr->nth);
     zero(tr->dact, N * F);
     project_backward(tr, il, L4_T_DOWN, tr->act, dx, tr->dact, a->h, ps);
-    l4_swiglu_backward(a->g, a->u, tr->dact, tr->dg, tr->du, N, F, tr->nth);
+    /* the gate/up pre-activations are not needed again: their gradients take their place */
+    float *dg = a->g, *du = a->u;
+    l4_swiglu_backward(a->g, a->u, tr->dact, dg, du, N, F, tr->nth);
     zero(tr->dxn, N * E);
-    project_backward(tr, il, L4_T_GATE, a->xn2, tr->dg, tr->dxn, a->h, ps);
-    project_backward(tr, il, L4_T_UP, a->xn2, tr->du, tr->dxn, a->h, ps);
+    project_backward(tr, il, L4_T_GATE, a->xn2, dg, tr->dxn, a->h, ps);
+    project_backward(tr, il, L4_T_UP, a->xn2, du, tr->dxn, a->h, ps);
     l4_rmsnorm_backward(a->x2, ly->ffn_norm, tr->dxn, dx, g ? g->ffn_norm : NULL, N, E, tr->eps);
 
     /* attention block: x2 = x + Wo·attention(rope(q), rope(k), v) */

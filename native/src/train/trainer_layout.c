@@ -10,8 +10,9 @@
 #define ALIGN 64
 #define MAX_TOKENS (1 << 24)
 #define MAX_THREADS 1024
-/* Output-head chunk: about this many logits at once (at least 16 rows). */
-#define HEAD_CHUNK_FLOATS (1 << 22)
+/* Output-head chunk: about this many logits at once (at least 16 rows). W streams once per
+ * chunk, so rows are worth their memory: 262 rows (32 MB) at a vocabulary of 32000. */
+#define HEAD_CHUNK_FLOATS (1 << 23)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -128,7 +129,7 @@ int64_t l4_tr_layout(lora4j_trainer *tr, uint8_t *base) {
     const int dropout = tr->ad && tr->ad->params.dropout > 0.0f;
     float *xdrop = dropout ? F(N * tr->n_in_max) : NULL, *dxdrop = dropout ? F(N * tr->n_in_max) : NULL;
     float *dx = F(N * E), *dxn = F(N * E), *dq = F(N * Q), *dk = F(N * KV), *dv = F(N * KV), *datt = F(N * Q);
-    float *dg = F(N * FF), *du = F(N * FF), *dact = F(N * FF), *dh = F(N * tr->r_max);
+    float *dact = F(N * FF), *dh = F(N * tr->r_max);
     int64_t fr = l4_lora_max_rank(tr->frozen.adapters, tr->frozen.n);
     float *frozen_h = F(N * fr);
     float *rope_cs = F(N * tr->rope.n_rot), *attn_scratch = F(l4_train_attn_scratch_floats(&tr->attn));
@@ -139,10 +140,10 @@ int64_t l4_tr_layout(lora4j_trainer *tr, uint8_t *base) {
     if (base) {
         tr->x_out = x_out, tr->tmp = tmp, tr->act = act, tr->xdrop = xdrop, tr->dxdrop = dxdrop;
         tr->dx = dx, tr->dxn = dxn, tr->dq = dq, tr->dk = dk, tr->dv = dv, tr->datt = datt;
-        tr->dg = dg, tr->du = du, tr->dact = dact, tr->dh = dh;
+        tr->dact = dact, tr->dh = dh;
         tr->frozen.h = frozen_h;
         tr->frozen.h_rows = N;
-        tr->rope_cs = rope_cs, tr->attn_scratch = attn_scratch;
+        tr->rope_cs = rope_cs;
         tr->attn.scratch = attn_scratch;
         tr->pos = pos, tr->rows = rows, tr->tgt = tgt, tr->seg_ids = seg_ids;
         tr->wrow = wrow, tr->lp = lp, tr->xg = xg, tr->xng = xng, tr->dxng = dxng, tr->dxg = dxg;

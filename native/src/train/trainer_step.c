@@ -96,20 +96,32 @@ static int64_t select_rows(lora4j_trainer *tr, const int32_t *tokens, const int3
     return m;
 }
 
+static int all_finite(const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) return 0;
+    }
+    return 1;
+}
+
 /* Output norm and head over the m selected rows: lp, and with_grad the objective's gradient in
- * dxng (and the trained head's). NaN when the hidden states are not finite (nothing computed). */
+ * dxng (and the trained head's). NaN, with nothing computed, when an input of the head is not
+ * finite: the hidden states, and with a trained head (which accumulates its gradient while it
+ * computes the objective) its weight and bias too, so no gradient ever sees a NaN. */
 static double run_head(lora4j_trainer *tr, int64_t m, int with_grad) {
     const int64_t E = tr->E;
+    const float *bias = tr->model->output_bias;
     for (int64_t i = 0; i < m; i++) memcpy(tr->xg + i * E, tr->x_out + (int64_t)tr->rows[i] * E, (size_t)E * sizeof(float));
     l4_rmsnorm(tr->xg, tr->output_norm, tr->xng, m, E, tr->eps);
-    for (int64_t k = 0; k < m * E; k++) {
-        if (!isfinite(tr->xng[k])) {
-            for (int64_t i = 0; i < m; i++) tr->lp[i] = NAN;
-            return NAN;
-        }
+    int finite = all_finite(tr->xng, m * E);
+    if (finite && with_grad && tr->g_output) {
+        finite = all_finite(tr->output.data, tr->V * E) && (!bias || all_finite(bias, tr->V));
+    }
+    if (!finite) {
+        for (int64_t i = 0; i < m; i++) tr->lp[i] = NAN;
+        return NAN;
     }
     if (with_grad) zero(tr->dxng, m * E);
-    return l4_head_logprobs(&tr->output, tr->model->output_bias, tr->xng, m, tr->tgt, with_grad ? tr->wrow : NULL,
+    return l4_head_logprobs(&tr->output, bias, tr->xng, m, tr->tgt, with_grad ? tr->wrow : NULL,
                             tr->lp, tr->dxng, with_grad ? tr->g_output : NULL, tr->logits, tr->head_chunk, tr->nth);
 }
 
