@@ -157,6 +157,19 @@ class GenerationTest {
     }
 
     @Test
+    void oneModelServesSeveralThreads() throws Exception {
+        Generation expected = model.generate("threads", Sampling.greedy(16));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<Generation>> runs = new ArrayList<>();
+            for (int i = 0; i < 6; i++) runs.add(pool.submit(() -> model.generate("threads", Sampling.greedy(16))));
+            for (var f : runs) assertArrayEquals(expected.tokenIds(), f.get().tokenIds());
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void contextsKeepTheModelOpen() {
         InferenceContext ctx = new InferenceContext(model, 16, 1, 1, false);
         assertThrows(IllegalStateException.class, model::close);
