@@ -512,6 +512,7 @@ typedef struct lora4j_adapter_info {
                              own rank, as llama.cpp does): the largest */
     float alpha;          /* as given; for rsLoRA the saved GGUF carries alpha * sqrt(r) */
     int32_t rslora;
+    float dropout;        /* training dropout on the adapter input (0 for a loaded file) */
     float scale;          /* the factor applied to B·A·x (for pairs of rank `rank`) */
     int64_t n_pairs;      /* entries, bias-only ones included */
     int64_t n_params;     /* trainable parameters (A, B and trained biases) */

@@ -337,6 +337,7 @@ LORA4J_API lora4j_status_t lora4j_adapter_get_info(const lora4j_adapter *adapter
     out->rank = adapter->params.rank;
     out->alpha = adapter->params.alpha;
     out->rslora = adapter->params.rslora;
+    out->dropout = adapter->params.dropout;
     out->scale = l4_lora_scale(adapter->params.alpha, adapter->params.rslora, adapter->params.rank);
     out->n_pairs = adapter->n_pairs;
     out->n_params = adapter->n_data;

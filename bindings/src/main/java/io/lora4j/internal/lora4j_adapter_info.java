@@ -15,6 +15,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t rank;
  *     float alpha;
  *     int32_t rslora;
+ *     float dropout;
  *     float scale;
  *     int64_t n_pairs;
  *     int64_t n_params;
@@ -32,7 +33,9 @@ public class lora4j_adapter_info {
         lora4j_h.C_INT.withName("rank"),
         lora4j_h.C_FLOAT.withName("alpha"),
         lora4j_h.C_INT.withName("rslora"),
+        lora4j_h.C_FLOAT.withName("dropout"),
         lora4j_h.C_FLOAT.withName("scale"),
+        MemoryLayout.paddingLayout(4),
         lora4j_h.C_LONG.withName("n_pairs"),
         lora4j_h.C_LONG.withName("n_params"),
         lora4j_h.C_INT.withName("n_biases"),
@@ -178,6 +181,50 @@ public class lora4j_adapter_info {
         struct.set(rslora$LAYOUT, rslora$OFFSET, fieldValue);
     }
 
+    private static final ValueLayout.OfFloat dropout$LAYOUT = (ValueLayout.OfFloat)$LAYOUT.select(groupElement("dropout"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * float dropout
+     * }
+     */
+    public static final ValueLayout.OfFloat dropout$layout() {
+        return dropout$LAYOUT;
+    }
+
+    private static final long dropout$OFFSET = 12;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * float dropout
+     * }
+     */
+    public static final long dropout$offset() {
+        return dropout$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * float dropout
+     * }
+     */
+    public static float dropout(MemorySegment struct) {
+        return struct.get(dropout$LAYOUT, dropout$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * float dropout
+     * }
+     */
+    public static void dropout(MemorySegment struct, float fieldValue) {
+        struct.set(dropout$LAYOUT, dropout$OFFSET, fieldValue);
+    }
+
     private static final ValueLayout.OfFloat scale$LAYOUT = (ValueLayout.OfFloat)$LAYOUT.select(groupElement("scale"));
 
     /**
@@ -190,7 +237,7 @@ public class lora4j_adapter_info {
         return scale$LAYOUT;
     }
 
-    private static final long scale$OFFSET = 12;
+    private static final long scale$OFFSET = 16;
 
     /**
      * Offset for field:
@@ -234,7 +281,7 @@ public class lora4j_adapter_info {
         return n_pairs$LAYOUT;
     }
 
-    private static final long n_pairs$OFFSET = 16;
+    private static final long n_pairs$OFFSET = 24;
 
     /**
      * Offset for field:
@@ -278,7 +325,7 @@ public class lora4j_adapter_info {
         return n_params$LAYOUT;
     }
 
-    private static final long n_params$OFFSET = 24;
+    private static final long n_params$OFFSET = 32;
 
     /**
      * Offset for field:
@@ -322,7 +369,7 @@ public class lora4j_adapter_info {
         return n_biases$LAYOUT;
     }
 
-    private static final long n_biases$OFFSET = 32;
+    private static final long n_biases$OFFSET = 40;
 
     /**
      * Offset for field:

@@ -93,7 +93,7 @@ public final class Adapter implements AutoCloseable {
                 MemorySegment i = lora4j_adapter_info.allocate(arena);
                 Native.check(lora4j_h.lora4j_adapter_get_info(handle, i), "reading adapter info");
                 return new AdapterInfo(lora4j_adapter_info.rank(i), lora4j_adapter_info.alpha(i),
-                        lora4j_adapter_info.rslora(i) != 0, lora4j_adapter_info.scale(i),
+                        lora4j_adapter_info.rslora(i) != 0, lora4j_adapter_info.dropout(i), lora4j_adapter_info.scale(i),
                         lora4j_adapter_info.n_pairs(i), lora4j_adapter_info.n_params(i),
                         lora4j_adapter_info.n_biases(i));
             }

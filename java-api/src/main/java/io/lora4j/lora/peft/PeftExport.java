@@ -104,7 +104,7 @@ public final class PeftExport {
         }
         LoraConfig.Bias bias = biasOnly ? LoraConfig.Bias.ALL : anyBias ? LoraConfig.Bias.LORA_ONLY : LoraConfig.Bias.NONE;
         Object name = base.metadata().get("general.name");
-        return new PeftConfig(r, unscaled ? r : info.alpha(), 0.0, info.rslora(), bias, modules, null, layersToTransform,
+        return new PeftConfig(r, unscaled ? r : info.alpha(), info.dropout(), info.rslora(), bias, modules, null, layersToTransform,
                 rankPattern, alphaPattern, name instanceof String s ? s : "");
     }
 }
