@@ -78,7 +78,7 @@ static void check_target(const fx_model *m, const char *src, const float *ref, c
     snprintf(label, sizeof label, "%s", c->target >= 1000 ? (c->target == LORA4J_MIX_Q4_K_M ? "Q4_K_M" : "Q5_K_M")
                                                           : lora4j_type_name(c->target));
     if (!all_supported(c)) {
-        printf("  %-8s skipped (a type it needs is not implemented)\n", label);
+        printf("  %-8s skipped (a type it needs is unsupported)\n", label);
         return;
     }
     char dst[512]; /* tmp_path's buffer is shared: src may live in it */

@@ -43,7 +43,7 @@ int32_t l4_quant_target_parse(int32_t code, l4_quant_target *out) {
                        code, name ? name : "unknown code");
     }
     if (!writable(out->type)) {
-        return l4_fail(LORA4J_ERR_UNSUPPORTED, "quantization target %s is not implemented",
+        return l4_fail(LORA4J_ERR_UNSUPPORTED, "quantization target %s is not supported by this engine",
                        lora4j_type_name(out->type));
     }
     return LORA4J_OK;
