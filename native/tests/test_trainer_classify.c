@@ -1,8 +1,8 @@
 /* Sequence classification: the head and adapter gradients against central finite differences of
- * the mean cross-entropy (LoRA, and full fine-tuning), the logits are the LM head's reading of the
- * same last hidden state when the head holds LM rows, a separable task (does token 7 occur?) trains
- * to high held-out accuracy, the head's moments travel with the optimizer state, and every bad
- * input is an error. */
+ * the mean cross-entropy (LoRA, and full fine-tuning), checkpointing changes no gradient, the
+ * logits are the LM head's reading of the same last hidden state when the head holds LM rows, a
+ * separable task (does token 7 occur?) trains to high held-out accuracy, the head's moments travel
+ * with the optimizer state, and every bad input is an error. */
 #include "lora_fixture.h"
 #include "train/trainer.h"
 
@@ -104,6 +104,19 @@ static void test_fd(lora4j_model *m, int full) {
         CHECK_OK(lora4j_trainer_classify_step(tr, b.tokens, b.pos, b.seg, labels, 4, a, &L));
         CHECK_OK(lora4j_trainer_classify(tr, b.tokens, b.pos, b.seg, 4, c));
         CHECK(memcmp(a, c, sizeof a) == 0 && fabs(L - cross_entropy(a, labels, 4, N_LABELS)) < 1e-5);
+        /* checkpointing recomputes the layers in backward: the same gradients */
+        lora4j_train_params cp = tp;
+        cp.checkpointing = 1;
+        lora4j_trainer *ck = NULL;
+        CHECK_OK(lora4j_trainer_new(m, ad, NULL, NULL, 0, &cp, &ck));
+        if (ck) {
+            memcpy(ck->cls_w, w, (size_t)nw * sizeof(float));
+            CHECK_OK(lora4j_trainer_zero_grad(tr));
+            CHECK_OK(lora4j_trainer_classify_step(tr, b.tokens, b.pos, b.seg, labels, 4, NULL, NULL));
+            CHECK_OK(lora4j_trainer_classify_step(ck, b.tokens, b.pos, b.seg, labels, 4, NULL, NULL));
+            CHECK(ck->n_train == tr->n_train && memcmp(ck->grad, tr->grad, (size_t)tr->n_train * sizeof(float)) == 0);
+        }
+        lora4j_trainer_free(ck);
         lf_batch_free(&b);
     }
     lora4j_trainer_free(tr);
