@@ -578,7 +578,13 @@ typedef struct lora4j_train_params {
                               with it); an output.bias stays frozen. Quantized weights: an error */
     int32_t freeze_layers; /* full fine-tuning: the first N layers (and the embedding, when N > 0)
                               stay frozen */
-    uint64_t seed;         /* dropout */
+    uint64_t seed;         /* dropout, and the classification head's initialisation */
+    int32_t n_labels;      /* 0: causal LM (the model's output head). >= 2: sequence classification
+                              (lora4j_trainer_classify_step): a head W [n_labels][n_embd] (f32, no
+                              bias, initialised normal(0, 0.02) from the seed, as HF's score layer)
+                              reads the output-normed final hidden state of each segment's last
+                              token and is trained with the adapter (or the weights); the LM head is
+                              not used, and trainer_step / trainer_logprobs are LORA4J_ERR_STATE */
 } lora4j_train_params;
 
 typedef struct lora4j_memory_plan {
@@ -606,7 +612,7 @@ typedef struct lora4j_optim_params {
     float grad_scale;      /* gradients are multiplied by this first (e.g. 1 / accumulation) */
 } lora4j_optim_params;
 
-/* n_rows 1, n_seq 256, n_threads 0, checkpointing 0, full 0, freeze_layers 0, seed 42. */
+/* n_rows 1, n_seq 256, n_threads 0, checkpointing 0, full 0, freeze_layers 0, seed 42, n_labels 0. */
 LORA4J_API lora4j_train_params lora4j_train_default_params(void);
 /* AdamW, lr 2e-4, betas 0.9/0.999, eps 1e-8, momentum 0, weight decay 0, clip 1.0, scale 1. */
 LORA4J_API lora4j_optim_params lora4j_optim_default_params(void);
@@ -664,6 +670,27 @@ LORA4J_API lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const c
 /* Full fine-tuning: write the model with its trained weights (metadata and tokenizer of the base,
  * untouched tensors copied), atomically. */
 LORA4J_API lora4j_status_t lora4j_trainer_save_model(const lora4j_trainer *tr, const char *path);
+
+/* Sequence classification (params.n_labels >= 2). tokens, pos and seg as in trainer_step; each
+ * segment (a contiguous run of one segment id within a row) is one example, classified from its
+ * last token; segments count in order of appearance, row by row, and there must be exactly
+ * n_segments of them. labels[n_segments] in [0, n_labels). Forward and backward of the mean
+ * cross-entropy over the segments: gradients accumulate into the head and the trained parameters
+ * (the head is one of them: global norm, clipping, optimizer state). Writes the logits to
+ * out_logits ([n_segments][n_labels], NULL: skip) and the loss to *out_loss (NULL: skip).
+ * NaN/inf loss: LORA4J_ERR_NUMERIC and the gradients are left unchanged. A causal-LM trainer:
+ * LORA4J_ERR_STATE. */
+LORA4J_API lora4j_status_t lora4j_trainer_classify_step(lora4j_trainer *tr, const int32_t *tokens,
+                                                        const int32_t *pos, const int32_t *seg,
+                                                        const int32_t *labels, int32_t n_segments,
+                                                        float *out_logits, double *out_loss);
+/* Forward only: the logits of every segment, trainable adapter on, no dropout. */
+LORA4J_API lora4j_status_t lora4j_trainer_classify(lora4j_trainer *tr, const int32_t *tokens,
+                                                   const int32_t *pos, const int32_t *seg,
+                                                   int32_t n_segments, float *out_logits);
+/* The classification head, row-major [n_labels][n_embd] (*out_n values), writable in place: read
+ * it to save a trained head, write it to continue from one (before steps or classify). */
+LORA4J_API lora4j_status_t lora4j_trainer_head(lora4j_trainer *tr, float **out, int64_t *out_n);
 
 #ifdef __cplusplus
 }

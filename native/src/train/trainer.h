@@ -4,7 +4,8 @@
  * Forward (per layer, all N = n_rows*n_seq tokens at once, exact f32 products):
  *   xn1 = rmsnorm(x)·g1; q,k,v = W·xn1 + b + LoRA (rope on q,k); att,lse = attention(q,k,v)
  *   x2 = x + Wo·att + LoRA; xn2 = rmsnorm(x2)·g2; g,u = W·xn2 + LoRA; x' = x2 + Wd·swiglu(g,u) + LoRA
- * The head scores only the rows that predict a token (chunked, never N x n_vocab logits).
+ * The head scores only the rows that predict a token (chunked, never N x n_vocab logits); a
+ * classifier's head (n_labels > 0) instead scores each segment's last row, in place of the LM head.
  * Backward runs the layers in reverse down to the lowest layer that holds a trained parameter;
  * with checkpointing only each layer's input x is kept and the layer is recomputed first. */
 #ifndef LORA4J_TRAIN_TRAINER_H
@@ -70,6 +71,7 @@ struct lora4j_trainer {
     tr_layer_grads *lgrad;       /* full fine-tuning, [n_layer] */
     float *g_tok_embd, *g_output, *g_output_norm;
     int train_embd;
+    float *cls_w, *g_cls;        /* classification head [n_labels][E] and its gradient, or NULL */
 
     tr_param *params;
     int n_params;
@@ -101,10 +103,10 @@ struct lora4j_trainer {
     float *dh;                   /* [N][r_max] */
     float *rope_cs;              /* [N][n_rot] cos/sin of the staged positions */
     int32_t *pos;                /* [N] positions, padding at 0 */
-    int32_t *rows, *tgt;         /* [N] head rows and their targets */
+    int32_t *rows, *tgt;         /* [N] head rows and their targets (token ids, or labels) */
     float *wrow, *lp;            /* [N] */
     float *xg, *xng, *dxng, *dxg;/* [N][E] gathered head rows */
-    float *logits;               /* [head_chunk][V] */
+    float *logits;               /* [head_chunk][V], or [N][n_labels] for a classifier */
     int32_t *seg_ids;            /* [N] batch validation scratch */
     void *arena;
     int64_t arena_bytes;
@@ -131,6 +133,25 @@ void l4_tr_forward(lora4j_trainer *tr, const int32_t *tokens, const tr_pass *ps)
 void l4_tr_layer_forward(lora4j_trainer *tr, int il, const tr_pass *ps, int full);
 /* Backward from tr->dx = dL/d(x_out) down to the floor layer (and the embedding). */
 void l4_tr_backward(lora4j_trainer *tr, const int32_t *tokens, const tr_pass *ps);
+
+/* Shared by the causal-LM step (trainer_step.c) and the classification step (trainer_classify.c). */
+/* Checks a packed batch (tokens, segments, positions; weights when not NULL) and stages its
+ * positions; LORA4J_ERR_INVALID_ARGUMENT naming the token. */
+int32_t l4_tr_check_batch(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg,
+                          const float *weights, const char *what);
+/* Rope cache and attention segments of the checked batch. */
+void l4_tr_stage(lora4j_trainer *tr, const int32_t *seg);
+/* The pass of the next training micro-step (dropout mask key), counting it. */
+tr_pass l4_tr_train_pass(lora4j_trainer *tr);
+/* Gathers x_out's rows tr->rows[0..m) into xg and output-norms them into xng; 0 when a normed
+ * value is not finite. */
+int l4_tr_head_input(lora4j_trainer *tr, int64_t m);
+/* The head (the LM head, or the classifier's) over the m gathered rows with targets tr->tgt:
+ * lp, and with_grad the objective sum wrow·lp, its gradient in dxng and the trained head's. NaN,
+ * with nothing computed, when an input of the head is not finite. */
+double l4_tr_run_head(lora4j_trainer *tr, int64_t m, int with_grad);
+/* dL/d(x_out) from the head's dxng, through the output norm. */
+void l4_tr_head_backward(lora4j_trainer *tr, int64_t m);
 
 /* Inverted dropout of n values with keep probability 1-p: out = x * mask / (1-p), the mask a
  * pure function of (key, element index). backward: dx += dxd * mask / (1-p). */

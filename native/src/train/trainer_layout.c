@@ -13,6 +13,7 @@
 /* Output-head chunk: about this many logits at once (at least 16 rows). W streams once per
  * chunk, so rows are worth their memory: 262 rows (32 MB) at a vocabulary of 32000. */
 #define HEAD_CHUNK_FLOATS (1 << 23)
+#define MAX_LABELS (1 << 16)
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -26,6 +27,10 @@ int32_t l4_tr_shapes(lora4j_trainer *tr, const lora4j_model *model, lora4j_adapt
     if (p->freeze_layers < 0 || p->freeze_layers > hp->n_layer) {
         return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer: freeze_layers %d is not in [0, %d]", p->freeze_layers,
                        hp->n_layer);
+    }
+    if (p->n_labels < 0 || p->n_labels == 1 || p->n_labels > MAX_LABELS) {
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer: n_labels %d must be 0 (causal LM) or in [2, %d] "
+                       "(classification)", p->n_labels, MAX_LABELS);
     }
     tr->model = model;
     tr->p = *p;
@@ -46,7 +51,7 @@ int32_t l4_tr_shapes(lora4j_trainer *tr, const lora4j_model *model, lora4j_adapt
     tr->n_in_max = max64(tr->E, max64(tr->Q, tr->F));
     l4_rope_init(&tr->rope, hp, model->rope_freqs);
     tr->attn = (l4_train_attn){p->n_rows, p->n_seq, tr->H, tr->HKV, tr->HD, NULL, tr->nth, NULL};
-    tr->head_chunk = HEAD_CHUNK_FLOATS / tr->V;
+    tr->head_chunk = HEAD_CHUNK_FLOATS / (p->n_labels > 0 ? p->n_labels : tr->V);
     if (tr->head_chunk < 16) tr->head_chunk = 16;
     if (tr->head_chunk > tr->N) tr->head_chunk = tr->N;
 
@@ -135,7 +140,7 @@ int64_t l4_tr_layout(lora4j_trainer *tr, uint8_t *base) {
     float *rope_cs = F(N * tr->rope.n_rot), *attn_scratch = F(l4_train_attn_scratch_floats(&tr->attn));
     int32_t *pos = I(N), *rows = I(N), *tgt = I(N), *seg_ids = I(N);
     float *wrow = F(N), *lp = F(N), *xg = F(N * E), *xng = F(N * E), *dxng = F(N * E), *dxg = F(N * E);
-    float *logits = F(tr->head_chunk * tr->V);
+    float *logits = F(tr->head_chunk * (tr->p.n_labels > 0 ? tr->p.n_labels : tr->V));
     if (a.overflow) return -1;
     if (base) {
         tr->x_out = x_out, tr->tmp = tmp, tr->act = act, tr->xdrop = xdrop, tr->dxdrop = dxdrop;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "lora/lora_rng.h"
 #include "quant/quant.h"
 #include "train/trainer.h"
 
@@ -50,16 +51,32 @@ static int32_t alloc_param_mem(lora4j_trainer *tr, int64_t extra, float **extra_
     return LORA4J_OK;
 }
 
+/* Values of the classification head (0 without one). */
+static int64_t head_floats(const lora4j_trainer *tr) { return (int64_t)tr->p.n_labels * tr->E; }
+
+/* The classification head as trained parameter k: values at `values`, gradient at offset off,
+ * initialised as HF initialises its score layer (normal, std 0.02), from the seed. */
+static void add_head(lora4j_trainer *tr, int k, float *values, int64_t off) {
+    const int64_t n = head_floats(tr);
+    uint64_t s = l4_mix64(tr->p.seed ^ 0x636c6173735f6865ULL);
+    for (int64_t i = 0; i < n; i++) values[i] = 0.02f * l4_rng_normal(&s);
+    tr->cls_w = values;
+    tr->g_cls = tr->grad + off;
+    tr->params[k] = (tr_param){.p = values, .n = n, .ne0 = tr->E, .ne1 = tr->p.n_labels, .decay = 1, .off = off,
+                               .name = "cls.weight"};
+}
+
 /* ---- LoRA ----------------------------------------------------------------------------------- */
 
 int32_t l4_tr_params_lora(lora4j_trainer *tr, int count_only) {
     const lora4j_adapter *ad = tr->ad;
     int n = 0;
     for (int64_t i = 0; i < ad->n_pairs; i++) n += (ad->pairs[i].rank > 0 ? 2 : 0) + (ad->pairs[i].bias_delta ? 1 : 0);
-    tr->n_params = n;
-    tr->n_train = ad->n_data;
+    const int64_t head = head_floats(tr);
+    tr->n_params = n + (head > 0);
+    tr->n_train = ad->n_data + head;
     if (count_only) return LORA4J_OK;
-    tr->params = calloc((size_t)(n > 0 ? n : 1), sizeof *tr->params);
+    tr->params = calloc((size_t)(tr->n_params > 0 ? tr->n_params : 1), sizeof *tr->params);
     if (!tr->params) return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "trainer: no memory");
     int k = 0;
     for (int64_t i = 0; i < ad->n_pairs; i++) {
@@ -82,8 +99,12 @@ int32_t l4_tr_params_lora(lora4j_trainer *tr, int count_only) {
             snprintf(d->name, sizeof d->name, "%.*s.bias.delta", len, e->base_name);
         }
     }
+    float *head_values = NULL;
+    int32_t st = alloc_param_mem(tr, head, &head_values);
+    if (st != LORA4J_OK) return st;
+    if (head > 0) add_head(tr, k, head_values, ad->n_data);
     fingerprint(tr);
-    return alloc_param_mem(tr, 0, NULL);
+    return LORA4J_OK;
 }
 
 /* ---- full fine-tuning ----------------------------------------------------------------------- */
@@ -126,7 +147,8 @@ static void list_items(lora4j_trainer *tr, item_list *L) {
     const lora4j_hparams *hp = &tr->model->hp;
     char name[L4_LORA_NAME_MAX];
     if (tr->train_embd) add_matrix(L, "token_embd.weight", &tr->tok_embd, &tr->g_tok_embd);
-    if (!hp->tied_output) add_matrix(L, "output.weight", &tr->output, &tr->g_output);
+    /* a classifier never uses the LM head */
+    if (!hp->tied_output && tr->p.n_labels == 0) add_matrix(L, "output.weight", &tr->output, &tr->g_output);
     add_vector(L, "output_norm.weight", &tr->output_norm, tr->E, &tr->g_output_norm);
     static const char *const bias_names[3] = {"attn_q.bias", "attn_k.bias", "attn_v.bias"};
     for (int il = tr->p.freeze_layers; il < hp->n_layer; il++) {
@@ -186,15 +208,16 @@ int32_t l4_tr_params_full(lora4j_trainer *tr, int count_only) {
         st = check_item(tr, &L.items[i]);
         total += L.items[i].ne0 * L.items[i].ne1;
     }
-    tr->n_params = L.n;
-    tr->n_train = total;
+    const int64_t head = head_floats(tr);
+    tr->n_params = L.n + (head > 0);
+    tr->n_train = total + head;
     if (st != LORA4J_OK || count_only) {
         free(L.items);
         return st;
     }
-    tr->params = calloc((size_t)(L.n > 0 ? L.n : 1), sizeof *tr->params);
+    tr->params = calloc((size_t)tr->n_params + 1, sizeof *tr->params);
     if (!tr->params) st = l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "trainer: no memory");
-    if (st == LORA4J_OK) st = alloc_param_mem(tr, total, &tr->owned);
+    if (st == LORA4J_OK) st = alloc_param_mem(tr, total + head, &tr->owned);
     int64_t off = 0;
     for (int i = 0; i < L.n && st == LORA4J_OK; i++) {
         const full_item *it = &L.items[i];
@@ -219,6 +242,7 @@ int32_t l4_tr_params_full(lora4j_trainer *tr, int count_only) {
     }
     free(L.items);
     if (st != LORA4J_OK) return st;
+    if (head > 0) add_head(tr, L.n, tr->owned + total, total);
     if (hp->tied_output) {
         /* one tensor, two uses: the head reads (and, when trained, accumulates into) the embedding */
         tr->output = tr->tok_embd;

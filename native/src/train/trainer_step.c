@@ -1,6 +1,6 @@
 /* One micro-batch: validate the packed batch, forward, the output head over the rows that predict
  * a token (weighted log-prob objective and its gradient), then backward. And the forward-only
- * log-probs. */
+ * log-probs. The batch checks and the head are shared with the classification step. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +18,8 @@ static int cmp_i32(const void *a, const void *b) {
 
 /* Tokens in range; segments contiguous runs within a row with positions advancing by 1;
  * weights finite and 0 where nothing is predicted. Stages the positions (padding at 0). */
-static int32_t check_batch(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg,
-                           const float *weights, const char *what) {
+int32_t l4_tr_check_batch(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg,
+                          const float *weights, const char *what) {
     const int64_t n_seq = tr->p.n_seq;
     for (int64_t r = 0; r < tr->p.n_rows; r++) {
         int32_t *runs = tr->seg_ids + r * n_seq;
@@ -103,30 +103,35 @@ static int all_finite(const float *x, int64_t n) {
     return 1;
 }
 
-/* Output norm and head over the m selected rows: lp, and with_grad the objective's gradient in
- * dxng (and the trained head's). NaN, with nothing computed, when an input of the head is not
- * finite: the hidden states, and with a trained head (which accumulates its gradient while it
- * computes the objective) its weight and bias too, so no gradient ever sees a NaN. */
-static double run_head(lora4j_trainer *tr, int64_t m, int with_grad) {
+int l4_tr_head_input(lora4j_trainer *tr, int64_t m) {
     const int64_t E = tr->E;
-    const float *bias = tr->model->output_bias;
     for (int64_t i = 0; i < m; i++) memcpy(tr->xg + i * E, tr->x_out + (int64_t)tr->rows[i] * E, (size_t)E * sizeof(float));
     l4_rmsnorm(tr->xg, tr->output_norm, tr->xng, m, E, tr->eps);
-    int finite = all_finite(tr->xng, m * E);
-    if (finite && with_grad && tr->g_output) {
-        finite = all_finite(tr->output.data, tr->V * E) && (!bias || all_finite(bias, tr->V));
+    return all_finite(tr->xng, m * E);
+}
+
+/* A trained head (which accumulates its gradient while it computes the objective) also has its
+ * weight and bias checked, so no gradient ever sees a NaN. */
+double l4_tr_run_head(lora4j_trainer *tr, int64_t m, int with_grad) {
+    const int64_t E = tr->E;
+    const int cls = tr->cls_w != NULL;
+    const l4_matrix head = cls ? (l4_matrix){LORA4J_TYPE_F32, E, tr->p.n_labels, tr->cls_w} : tr->output;
+    const float *bias = cls ? NULL : tr->model->output_bias;
+    float *dw = cls ? tr->g_cls : tr->g_output;
+    int finite = l4_tr_head_input(tr, m);
+    if (finite && with_grad && dw) {
+        finite = all_finite(head.data, head.n_out * E) && (!bias || all_finite(bias, head.n_out));
     }
     if (!finite) {
         for (int64_t i = 0; i < m; i++) tr->lp[i] = NAN;
         return NAN;
     }
     if (with_grad) zero(tr->dxng, m * E);
-    return l4_head_logprobs(&tr->output, bias, tr->xng, m, tr->tgt, with_grad ? tr->wrow : NULL,
-                            tr->lp, tr->dxng, with_grad ? tr->g_output : NULL, tr->logits, tr->head_chunk, tr->nth);
+    return l4_head_logprobs(&head, bias, tr->xng, m, tr->tgt, with_grad ? tr->wrow : NULL, tr->lp, tr->dxng,
+                            with_grad ? dw : NULL, tr->logits, tr->head_chunk, tr->nth);
 }
 
-/* dL/d(x_out) from the head's dxng, through the output norm. */
-static void head_backward(lora4j_trainer *tr, int64_t m) {
+void l4_tr_head_backward(lora4j_trainer *tr, int64_t m) {
     const int64_t E = tr->E;
     zero(tr->dxg, m * E);
     l4_rmsnorm_backward(tr->xg, tr->output_norm, tr->dxng, tr->dxg, tr->g_output_norm, m, E, tr->eps);
@@ -139,9 +144,25 @@ static void write_logprobs(const lora4j_trainer *tr, int64_t m, float *out) {
     for (int64_t i = 0; i < m; i++) out[tr->rows[i] + 1] = tr->lp[i];
 }
 
-static void stage(lora4j_trainer *tr, const int32_t *seg) {
+void l4_tr_stage(lora4j_trainer *tr, const int32_t *seg) {
     l4_rope_cache(&tr->rope, tr->pos, tr->N, tr->rope_cs);
     tr->attn.seg = seg;
+}
+
+tr_pass l4_tr_train_pass(lora4j_trainer *tr) {
+    const tr_pass ps = {1, tr->ad && tr->ad->params.dropout > 0.0f,
+                        l4_mix64(tr->p.seed ^ l4_mix64((uint64_t)tr->micro_steps + 1))};
+    tr->micro_steps++;
+    return ps;
+}
+
+/* The LM head's entry points refuse a classifier, which has none. */
+static int32_t check_lm(const lora4j_trainer *tr, const char *what) {
+    if (tr->cls_w) {
+        return l4_fail(LORA4J_ERR_STATE, "%s: a classification trainer (n_labels %d) has no language-model head "
+                       "(use trainer_classify_step)", what, tr->p.n_labels);
+    }
+    return LORA4J_OK;
 }
 
 LORA4J_API lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos,
@@ -151,21 +172,21 @@ LORA4J_API lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t
     if (!tr || !tokens || !pos || !seg || !weights) {
         return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_step: NULL trainer, tokens, pos, seg or weights");
     }
-    int32_t st = check_batch(tr, tokens, pos, seg, weights, "trainer_step");
+    int32_t st = check_lm(tr, "trainer_step");
+    if (st == LORA4J_OK) st = l4_tr_check_batch(tr, tokens, pos, seg, weights, "trainer_step");
     if (st != LORA4J_OK) return st;
-    stage(tr, seg);
-    const tr_pass ps = {1, tr->ad && tr->ad->params.dropout > 0.0f, l4_mix64(tr->p.seed ^ l4_mix64((uint64_t)tr->micro_steps + 1))};
-    tr->micro_steps++;
+    l4_tr_stage(tr, seg);
+    const tr_pass ps = l4_tr_train_pass(tr);
     l4_tr_forward(tr, tokens, &ps);
     const int64_t m = select_rows(tr, tokens, seg, weights, out_logprobs != NULL);
-    const double L = m > 0 ? run_head(tr, m, 1) : 0.0;
+    const double L = m > 0 ? l4_tr_run_head(tr, m, 1) : 0.0;
     if (out_logprobs) write_logprobs(tr, m, out_logprobs);
     if (!isfinite(L)) {
         return l4_fail(LORA4J_ERR_NUMERIC, "trainer_step: the objective is %g (not finite); gradients are unchanged", L);
     }
     if (out_objective) *out_objective = L;
     if (m > 0) {
-        head_backward(tr, m);
+        l4_tr_head_backward(tr, m);
         l4_tr_backward(tr, tokens, &ps);
     }
     return LORA4J_OK;
@@ -177,13 +198,14 @@ LORA4J_API lora4j_status_t lora4j_trainer_logprobs(lora4j_trainer *tr, const int
     if (!tr || !tokens || !pos || !seg || !out_logprobs) {
         return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_logprobs: NULL trainer, tokens, pos, seg or output");
     }
-    int32_t st = check_batch(tr, tokens, pos, seg, NULL, "trainer_logprobs");
+    int32_t st = check_lm(tr, "trainer_logprobs");
+    if (st == LORA4J_OK) st = l4_tr_check_batch(tr, tokens, pos, seg, NULL, "trainer_logprobs");
     if (st != LORA4J_OK) return st;
-    stage(tr, seg);
+    l4_tr_stage(tr, seg);
     const tr_pass ps = {use_trainable != 0, 0, 0};
     l4_tr_forward(tr, tokens, &ps);
     const int64_t m = select_rows(tr, tokens, seg, NULL, 1);
-    const double L = m > 0 ? run_head(tr, m, 0) : 0.0;
+    const double L = m > 0 ? l4_tr_run_head(tr, m, 0) : 0.0;
     write_logprobs(tr, m, out_logprobs);
     if (isnan(L)) return l4_fail(LORA4J_ERR_NUMERIC, "trainer_logprobs: the hidden states are not finite");
     return LORA4J_OK;

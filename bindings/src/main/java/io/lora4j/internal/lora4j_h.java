@@ -6374,4 +6374,198 @@ public class lora4j_h {
             throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class lora4j_trainer_classify_step {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_classify_step");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const int32_t *labels, int32_t n_segments, float *out_logits, double *out_loss)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_classify_step$descriptor() {
+        return lora4j_trainer_classify_step.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const int32_t *labels, int32_t n_segments, float *out_logits, double *out_loss)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_classify_step$handle() {
+        return lora4j_trainer_classify_step.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const int32_t *labels, int32_t n_segments, float *out_logits, double *out_loss)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_classify_step$address() {
+        return lora4j_trainer_classify_step.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, const int32_t *labels, int32_t n_segments, float *out_logits, double *out_loss)
+     * }
+     */
+    public static int lora4j_trainer_classify_step(MemorySegment tr, MemorySegment tokens, MemorySegment pos, MemorySegment seg, MemorySegment labels, int n_segments, MemorySegment out_logits, MemorySegment out_loss) {
+        var mh$ = lora4j_trainer_classify_step.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_classify_step", tr, tokens, pos, seg, labels, n_segments, out_logits, out_loss);
+            }
+            return (int)mh$.invokeExact(tr, tokens, pos, seg, labels, n_segments, out_logits, out_loss);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_classify {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_classify");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t n_segments, float *out_logits)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_classify$descriptor() {
+        return lora4j_trainer_classify.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t n_segments, float *out_logits)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_classify$handle() {
+        return lora4j_trainer_classify.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t n_segments, float *out_logits)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_classify$address() {
+        return lora4j_trainer_classify.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_classify(lora4j_trainer *tr, const int32_t *tokens, const int32_t *pos, const int32_t *seg, int32_t n_segments, float *out_logits)
+     * }
+     */
+    public static int lora4j_trainer_classify(MemorySegment tr, MemorySegment tokens, MemorySegment pos, MemorySegment seg, int n_segments, MemorySegment out_logits) {
+        var mh$ = lora4j_trainer_classify.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_classify", tr, tokens, pos, seg, n_segments, out_logits);
+            }
+            return (int)mh$.invokeExact(tr, tokens, pos, seg, n_segments, out_logits);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_trainer_head {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_trainer_head");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_head(lora4j_trainer *tr, float **out, int64_t *out_n)
+     * }
+     */
+    public static FunctionDescriptor lora4j_trainer_head$descriptor() {
+        return lora4j_trainer_head.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_head(lora4j_trainer *tr, float **out, int64_t *out_n)
+     * }
+     */
+    public static MethodHandle lora4j_trainer_head$handle() {
+        return lora4j_trainer_head.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_head(lora4j_trainer *tr, float **out, int64_t *out_n)
+     * }
+     */
+    public static MemorySegment lora4j_trainer_head$address() {
+        return lora4j_trainer_head.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_trainer_head(lora4j_trainer *tr, float **out, int64_t *out_n)
+     * }
+     */
+    public static int lora4j_trainer_head(MemorySegment tr, MemorySegment out, MemorySegment out_n) {
+        var mh$ = lora4j_trainer_head.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_trainer_head", tr, out, out_n);
+            }
+            return (int)mh$.invokeExact(tr, out, out_n);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }

@@ -19,6 +19,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t full;
  *     int32_t freeze_layers;
  *     uint64_t seed;
+ *     int32_t n_labels;
  * }
  * }
  */
@@ -35,7 +36,9 @@ public class lora4j_train_params {
         lora4j_h.C_INT.withName("checkpointing"),
         lora4j_h.C_INT.withName("full"),
         lora4j_h.C_INT.withName("freeze_layers"),
-        lora4j_h.C_LONG.withName("seed")
+        lora4j_h.C_LONG.withName("seed"),
+        lora4j_h.C_INT.withName("n_labels"),
+        MemoryLayout.paddingLayout(4)
     ).withName("lora4j_train_params");
 
     /**
@@ -351,6 +354,50 @@ public class lora4j_train_params {
      */
     public static void seed(MemorySegment struct, long fieldValue) {
         struct.set(seed$LAYOUT, seed$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt n_labels$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("n_labels"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t n_labels
+     * }
+     */
+    public static final ValueLayout.OfInt n_labels$layout() {
+        return n_labels$LAYOUT;
+    }
+
+    private static final long n_labels$OFFSET = 32;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t n_labels
+     * }
+     */
+    public static final long n_labels$offset() {
+        return n_labels$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t n_labels
+     * }
+     */
+    public static int n_labels(MemorySegment struct) {
+        return struct.get(n_labels$LAYOUT, n_labels$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t n_labels
+     * }
+     */
+    public static void n_labels(MemorySegment struct, int fieldValue) {
+        struct.set(n_labels$LAYOUT, n_labels$OFFSET, fieldValue);
     }
 
     /**

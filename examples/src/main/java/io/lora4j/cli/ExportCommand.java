@@ -6,6 +6,7 @@ import io.lora4j.QuantizationScheme;
 import io.lora4j.lora.Adapter;
 import io.lora4j.lora.merge.AdapterMerge;
 import io.lora4j.lora.peft.PeftExport;
+import io.lora4j.train.ClassifierHead;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -14,7 +15,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code lora4j export}: a GGUF adapter as a Hugging Face PEFT directory ({@code --format peft}),
- * or merged into its base model as a new GGUF ({@code --merge [--type T]}).
+ * with a classification head when given ({@code --classifier}), or merged into its base model as
+ * a new GGUF ({@code --merge [--type T]}).
  */
 @Command(name = "export", description = "Export a LoRA adapter in PEFT's format, or merge it into the base model.")
 final class ExportCommand implements Callable<Integer> {
@@ -26,6 +28,10 @@ final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--format", description = "peft: write adapter_model.safetensors and adapter_config.json into -o")
     String format;
+
+    @Option(names = "--classifier", description = "with --format peft: a classification head (classifier.gguf from "
+            + "train --task classify), written as a SEQ_CLS adapter with the head as HF's score")
+    Path classifier;
 
     @Option(names = "--merge", description = "write the base model with the adapter folded into its weights to -o")
     boolean merge;
@@ -49,6 +55,7 @@ final class ExportCommand implements Callable<Integer> {
         if (format != null && !format.equals("peft")) {
             throw new IllegalArgumentException("unknown --format '" + format + "' (peft)");
         }
+        if (merge && classifier != null) throw new IllegalArgumentException("--classifier applies to --format peft only");
         if (!merge && (type != null || scale != 1.0f)) {
             throw new IllegalArgumentException("--type and --lora-scale apply to --merge only");
         }
@@ -60,6 +67,10 @@ final class ExportCommand implements Callable<Integer> {
                 AdapterMerge.merge(m, adapter, scale, scheme, output);
                 System.out.printf("wrote %s (%s) in %.2f s%n", output, scheme == null ? "types kept" : scheme,
                         (System.nanoTime() - start) / 1e9);
+            } else if (classifier != null) {
+                ClassifierHead.load(classifier).exportPeft(m, adapter, output);
+                System.out.printf("wrote %s (with the classification head as score) and %s in %s%n",
+                        PeftExport.WEIGHTS_FILE, "adapter_config.json", output);
             } else {
                 PeftExport.write(m, adapter, output);
                 System.out.printf("wrote %s and %s in %s%n", PeftExport.WEIGHTS_FILE, "adapter_config.json", output);

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -58,10 +59,11 @@ public record Checkpoint(Path directory, int step, int epoch, int batchInEpoch, 
 
     /**
      * Writes a checkpoint of {@code trainer} (and {@code adapter}, null for full fine-tuning)
-     * under {@code root}/step-N atomically; {@code extra} fields are stored in the state file.
+     * under {@code root}/step-N atomically; {@code extra} fields are stored in the state file and
+     * {@code extraFiles} writes any further files into the directory before it is renamed into place.
      */
     static Checkpoint save(Path root, int step, int epoch, int batchInEpoch, Model model, Adapter adapter,
-                           NativeTrainer trainer, ObjectNode extra) {
+                           NativeTrainer trainer, ObjectNode extra, Consumer<Path> extraFiles) {
         try {
             Files.createDirectories(root);
             Path tmp = Files.createTempDirectory(root, ".step-" + step + "-");
@@ -69,6 +71,7 @@ public record Checkpoint(Path directory, int step, int epoch, int batchInEpoch, 
                 if (adapter != null) adapter.save(tmp.resolve(ADAPTER));
                 else trainer.saveModel(tmp.resolve(MODEL));
                 trainer.saveState(tmp.resolve(OPTIMIZER));
+                extraFiles.accept(tmp);
                 ObjectNode state = extra.deepCopy();
                 state.put("format", 1);
                 state.put("step", step);

@@ -6,7 +6,8 @@ import io.lora4j.lora.LoraConfig;
 import io.lora4j.train.data.Dataset;
 
 /**
- * A model with a LoRA configuration, ready to be trained: {@code model.lora(config).sft(data)…}.
+ * A model with a LoRA configuration, ready to be trained: {@code model.lora(config).sft(data)…} or
+ * {@code model.lora(config).classifier(data)…}.
  * Trainers started from here create a fresh adapter (or continue {@link #from(Adapter)}).
  */
 public final class LoraSession {
@@ -28,5 +29,10 @@ public final class LoraSession {
     /** Supervised fine-tuning on {"text"}, {"prompt","completion"} or {"messages"} records. */
     public SftTrainer sft(Dataset dataset) {
         return new SftTrainer(model, config, start, dataset);
+    }
+
+    /** Sequence classification on {"text","label"} records: a head trained with the adapter. */
+    public ClassificationTrainer classifier(Dataset dataset) {
+        return new ClassificationTrainer(model, config, start, dataset);
     }
 }

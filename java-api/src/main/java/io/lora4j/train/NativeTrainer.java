@@ -21,14 +21,17 @@ import java.util.List;
 /**
  * The engine's trainer: forward and backward of L = sum_i w_i log p(token_i | its prefix) for
  * per-token weights w chosen in Java, gradient accumulation, clipping and the optimizer update.
- * Every objective (SFT, DPO, GRPO, custom) is a choice of weights. One thread at a time.
+ * Every objective (SFT, DPO, GRPO, custom) is a choice of weights. A trainer whose shape has
+ * {@code labels > 0} is a sequence classifier instead ({@link #classifyStep}, {@link #classify}):
+ * each segment of a batch is one example, classified from its last token by a head trained with
+ * the adapter. One thread at a time.
  */
 public final class NativeTrainer implements AutoCloseable {
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment handle;
     private final TrainerShape shape;
     private final List<Runnable> pins = new ArrayList<>();
-    private final MemorySegment tokens, pos, seg, weights, logprobs, objective, norm;
+    private final MemorySegment tokens, pos, seg, weights, logprobs, objective, norm, labels, logits;
     private boolean closed;
 
     /**
@@ -74,6 +77,8 @@ public final class NativeTrainer implements AutoCloseable {
         logprobs = arena.allocate(ValueLayout.JAVA_FLOAT, n);
         objective = arena.allocate(ValueLayout.JAVA_DOUBLE);
         norm = arena.allocate(ValueLayout.JAVA_DOUBLE);
+        labels = arena.allocate(ValueLayout.JAVA_INT, n);
+        logits = arena.allocate(ValueLayout.JAVA_FLOAT, n * Math.max(1, shape.labels()));
     }
 
     private static MemorySegment params(Arena arena, TrainerShape shape) {
@@ -85,6 +90,7 @@ public final class NativeTrainer implements AutoCloseable {
         lora4j_train_params.full(p, shape.full() ? 1 : 0);
         lora4j_train_params.freeze_layers(p, shape.freezeLayers());
         lora4j_train_params.seed(p, shape.seed());
+        lora4j_train_params.n_labels(p, shape.labels());
         return p;
     }
 
@@ -130,6 +136,76 @@ public final class NativeTrainer implements AutoCloseable {
         Native.check(lora4j_h.lora4j_trainer_logprobs(handle, tokens, pos, seg, useTrainable ? 1 : 0, logprobs),
                 "computing log-probs");
         return readLogprobs(batch.rows(), batch.seqLen());
+    }
+
+    /**
+     * Forward and backward of a classifier's mean cross-entropy over the batch's segments (row by
+     * row, in order), {@code classes[k]} the class of segment k; gradients accumulate. Returns the
+     * loss and the logits {@code [segment][class]}.
+     */
+    public ClassifyResult classifyStep(Batch batch, int[] classes) {
+        ensureOpen();
+        int m = segments(batch);
+        if (classes.length != m) {
+            throw new IllegalArgumentException("the batch holds " + m + " segments but " + classes.length + " labels were given");
+        }
+        load(batch);
+        MemorySegment.copy(classes, 0, labels, ValueLayout.JAVA_INT, 0, m);
+        Native.check(lora4j_h.lora4j_trainer_classify_step(handle, tokens, pos, seg, labels, m, logits, objective),
+                "classification step");
+        return new ClassifyResult(objective.get(ValueLayout.JAVA_DOUBLE, 0), readLogits(m));
+    }
+
+    /** Forward only: a classifier's logits {@code [segment][class]} for the batch's segments. */
+    public float[][] classify(Batch batch) {
+        ensureOpen();
+        int m = segments(batch);
+        load(batch);
+        Native.check(lora4j_h.lora4j_trainer_classify(handle, tokens, pos, seg, m, logits), "classifying");
+        return readLogits(m);
+    }
+
+    /** A classifier's head weights, row-major {@code [class][n_embd]} (a copy). */
+    public float[] head() {
+        return headSegment().toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    /** Replaces a classifier's head weights ({@code [class][n_embd]}), e.g. to continue from a saved head. */
+    public void head(float[] values) {
+        MemorySegment h = headSegment();
+        if (values.length * (long) Float.BYTES != h.byteSize()) {
+            throw new IllegalArgumentException("the head holds " + h.byteSize() / Float.BYTES + " values, got "
+                    + values.length);
+        }
+        MemorySegment.copy(values, 0, h, ValueLayout.JAVA_FLOAT, 0, values.length);
+    }
+
+    private MemorySegment headSegment() {
+        ensureOpen();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ptr = a.allocate(ValueLayout.ADDRESS);
+            MemorySegment n = a.allocate(ValueLayout.JAVA_LONG);
+            Native.check(lora4j_h.lora4j_trainer_head(handle, ptr, n), "reading the classification head");
+            return ptr.get(ValueLayout.ADDRESS, 0).reinterpret(n.get(ValueLayout.JAVA_LONG, 0) * Float.BYTES);
+        }
+    }
+
+    /** How many segments (runs of one segment id within a row) the batch holds. */
+    static int segments(Batch b) {
+        int m = 0;
+        for (int[] row : b.segmentIds()) {
+            for (int i = 0; i < row.length; i++) {
+                if (row[i] != Batch.PAD_SEGMENT && (i + 1 == row.length || row[i + 1] != row[i])) m++;
+            }
+        }
+        return m;
+    }
+
+    private float[][] readLogits(int m) {
+        int c = shape.labels();
+        float[][] out = new float[m][c];
+        for (int k = 0; k < m; k++) MemorySegment.copy(logits, ValueLayout.JAVA_FLOAT, (long) k * c * Float.BYTES, out[k], 0, c);
+        return out;
     }
 
     private void load(Batch b) {
@@ -221,6 +297,9 @@ public final class NativeTrainer implements AutoCloseable {
 
     /** The objective of a step and every token's log-probability. */
     public record StepResult(double objective, float[][] logprobs) {}
+
+    /** The mean cross-entropy of a classification step and the logits of its segments. */
+    public record ClassifyResult(double loss, float[][] logits) {}
 
     private void ensureOpen() {
         if (closed) throw new IllegalStateException("trainer is closed");

@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Everything a run reports: listeners (progress bar, the application's), {@code metrics.csv},
@@ -88,9 +89,15 @@ final class RunOutput implements AutoCloseable {
 
     /** Writes checkpoints/step-N (when the run has an output directory). */
     Checkpoint checkpoint(int step, BatchPosition next, Adapter adapter, NativeTrainer trainer) {
+        return checkpoint(step, next, adapter, trainer, dir -> {});
+    }
+
+    /** A checkpoint with further files, written into its directory by {@code extraFiles}. */
+    Checkpoint checkpoint(int step, BatchPosition next, Adapter adapter, NativeTrainer trainer,
+                          Consumer<Path> extraFiles) {
         if (options.outputDir() == null) return null;
         Checkpoint c = Checkpoint.save(options.outputDir().resolve("checkpoints"), step, next.epoch(), next.step(),
-                model, adapter, trainer, checkpointExtra);
+                model, adapter, trainer, checkpointExtra, extraFiles);
         for (TrainingListener l : listeners) l.onCheckpoint(new CheckpointInfo(step, c.directory()));
         return c;
     }

@@ -18,10 +18,7 @@ import io.lora4j.train.metrics.EvalMetrics;
 import io.lora4j.train.metrics.StepMetrics;
 import io.lora4j.train.schedule.GradientAccumulation;
 import io.lora4j.train.schedule.LrSchedule;
-import io.lora4j.train.schedule.SchedulerType;
-import io.lora4j.train.schedule.Warmup;
 
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -33,16 +30,16 @@ import java.util.List;
  * {@code adapter.gguf} (or {@code model.gguf} for full fine-tuning), {@code metrics.csv},
  * {@code loss.png} and {@code checkpoints/step-N/}.
  */
-public final class SftTrainer {
+public final class SftTrainer extends AbstractTrainer<SftTrainer> {
     private final Model model;
     private final LoraConfig lora;          // null: full fine-tuning
     private final Adapter startAdapter;     // continue training this adapter (not owned)
     private final Dataset dataset;
-    private TrainingOptions.Builder options = TrainingOptions.builder();
     private int freezeLayers;
 
     SftTrainer(Model model, LoraConfig lora, Adapter startAdapter, Dataset dataset) {
-        if (dataset.shape() == RecordShape.PROMPT || dataset.shape() == RecordShape.PREFERENCE) {
+        if (dataset.shape() == RecordShape.PROMPT || dataset.shape() == RecordShape.PREFERENCE
+                || dataset.shape() == RecordShape.CLASSIFICATION) {
             throw new IllegalArgumentException(dataset.name() + " holds " + dataset.shape()
                     + " records; supervised fine-tuning needs text, prompt/completion or messages records");
         }
@@ -57,43 +54,6 @@ public final class SftTrainer {
         return new SftTrainer(model, null, null, dataset);
     }
 
-    /** Replaces every run setting at once (the command line builds them this way). */
-    public SftTrainer options(TrainingOptions.Builder all) { options = all; return this; }
-    public SftTrainer epochs(int n) { options.epochs(n); return this; }
-    /** Stop after this many optimizer steps (overrides epochs); 0 = use epochs. */
-    public SftTrainer maxSteps(int n) { options.maxSteps(n); return this; }
-    public SftTrainer batchSize(int n) { options.batchSize(n); return this; }
-    public SftTrainer gradientAccumulation(int n) { options.gradientAccumulation(n); return this; }
-    public SftTrainer learningRate(double lr) { options.learningRate(lr); return this; }
-    public SftTrainer scheduler(SchedulerType t) { options.scheduler(t); return this; }
-    public SftTrainer constant() { return scheduler(SchedulerType.CONSTANT); }
-    public SftTrainer linear() { return scheduler(SchedulerType.LINEAR); }
-    public SftTrainer cosine() { return scheduler(SchedulerType.COSINE); }
-    public SftTrainer warmupRatio(double r) { options.warmup(Warmup.ratio(r)); return this; }
-    public SftTrainer warmupSteps(int n) { options.warmup(Warmup.steps(n)); return this; }
-    public SftTrainer optimizer(OptimizerConfig o) { options.optimizer(o); return this; }
-    public SftTrainer weightDecay(double wd) { options.weightDecay(wd); return this; }
-    public SftTrainer maxGradNorm(double n) { options.maxGradNorm(n); return this; }
-    /** Tokens per sequence (batch row); longer examples are an error unless {@link #truncate}. */
-    public SftTrainer contextLength(int n) { options.contextLength(n); return this; }
-    public SftTrainer truncate(boolean t) { options.truncate(t); return this; }
-    /** Pack several examples into one row (attention never crosses them). Default on. */
-    public SftTrainer packing(boolean p) { options.packing(p); return this; }
-    public SftTrainer seed(long s) { options.seed(s); return this; }
-    /** Hold out this fraction of the records for eval loss and perplexity. */
-    public SftTrainer evalSplit(double f) { options.evalSplit(f); return this; }
-    /** Evaluate every n steps (0: only at the end). */
-    public SftTrainer evalEvery(int n) { options.evalEvery(n); return this; }
-    public SftTrainer logEvery(int n) { options.logEvery(n); return this; }
-    public SftTrainer saveEvery(int n) { options.saveEvery(n); return this; }
-    public SftTrainer outputDir(Path dir) { options.outputDir(dir); return this; }
-    /** Resume from a checkpoint directory (…/checkpoints/step-N). */
-    public SftTrainer resume(Path checkpoint) { options.resume(checkpoint); return this; }
-    /** Recompute activations per layer in backward, to bound memory. */
-    public SftTrainer checkpointing(boolean c) { options.checkpointing(c); return this; }
-    public SftTrainer threads(int n) { options.threads(n); return this; }
-    public SftTrainer listener(io.lora4j.train.metrics.TrainingListener l) { options.listener(l); return this; }
-    public SftTrainer progress(boolean p) { options.progress(p); return this; }
     /** Full fine-tuning: keep the first n layers (and the embedding) frozen. */
     public SftTrainer freezeLayers(int n) {
         if (lora != null) throw new IllegalStateException("freezeLayers applies to full fine-tuning");

@@ -240,6 +240,14 @@ public record PeftConfig(int r, double loraAlpha, double loraDropout, boolean us
 
     /** Writes the config atomically, with PEFT's keys sorted as PEFT writes them. */
     public void write(Path file) {
+        write(file, false);
+    }
+
+    /**
+     * As {@link #write(Path)}; with {@code sequenceClassification} the config of a SEQ_CLS adapter
+     * whose classification head PEFT keeps in {@code modules_to_save} as a copy of HF's "score".
+     */
+    public void write(Path file, boolean sequenceClassification) {
         Map<String, Object> m = new TreeMap<>();
         Map<String, Object> alphas = new TreeMap<>();
         alphaPattern.forEach((k, v) -> alphas.put(k, jsonNumber(v)));
@@ -259,13 +267,13 @@ public record PeftConfig(int r, double loraAlpha, double loraDropout, boolean us
         m.put("lora_dropout", loraDropout);
         m.put("megatron_config", null);
         m.put("megatron_core", "megatron.core");
-        m.put("modules_to_save", null);
+        m.put("modules_to_save", sequenceClassification ? List.of("score") : null);
         m.put("peft_type", "LORA");
         m.put("r", r);
         m.put("rank_pattern", new TreeMap<>(rankPattern));
         m.put("revision", null);
         m.put("target_modules", targetModules.toJson());
-        m.put("task_type", "CAUSAL_LM");
+        m.put("task_type", sequenceClassification ? "SEQ_CLS" : "CAUSAL_LM");
         m.put("use_dora", false);
         m.put("use_rslora", useRslora);
         byte[] bytes;

@@ -1,5 +1,7 @@
 package io.lora4j.lora.peft;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lora4j.Hparams;
 import io.lora4j.Model;
 import io.lora4j.gguf.GgufFile;
@@ -28,11 +30,33 @@ import java.util.TreeSet;
  */
 public final class PeftExport {
     public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+    /** The key of a sequence classifier's head: HF's score layer, saved by PEFT as a module to save. */
+    public static final String SCORE_TENSOR = "base_model.model.score.weight";
 
     private PeftExport() {}
 
     /** Writes both files into {@code dir} (created if needed), each atomically. */
     public static void write(Model base, Adapter adapter, Path dir) {
+        write(base, adapter, dir, null, null);
+    }
+
+    /**
+     * Writes a sequence classifier: the adapter as {@link #write}, task_type SEQ_CLS, and the head
+     * {@code score} ({@code [labels][n_embd]}, row-major) as {@value #SCORE_TENSOR}, which PEFT
+     * loads onto {@code AutoModelForSequenceClassification} created with
+     * {@code num_labels = labels.size()}. The label names, in class order, are in the safetensors
+     * metadata {@code "labels"} (a JSON array), for the model's {@code id2label}.
+     */
+    public static void writeSequenceClassifier(Model base, Adapter adapter, List<String> labels, float[] score, Path dir) {
+        long embd = base.hparams().embeddingLength();
+        if (labels.size() < 2 || score.length != labels.size() * embd) {
+            throw new IllegalArgumentException("a head of " + labels.size() + " labels over " + embd + " features needs "
+                    + labels.size() * embd + " weights, got " + score.length);
+        }
+        write(base, adapter, dir, labels, score);
+    }
+
+    private static void write(Model base, Adapter adapter, Path dir, List<String> labels, float[] score) {
         Hparams hp = base.hparams();
         List<LoraPair> pairs = adapter.pairs();
         PeftConfig config = config(base, adapter.info(), pairs);
@@ -57,9 +81,21 @@ public final class PeftExport {
                     out.add(PeftNames.tensor(p.layer(), p.target(), part), SafetensorsDtype.F32, new long[] {p.nOut()}, bias);
                 }
             }
+            if (score != null) {
+                out.add(SCORE_TENSOR, SafetensorsDtype.F32, new long[] {labels.size(), hp.embeddingLength()}, score);
+                out.metadata("labels", labelsJson(labels));
+            }
             out.write(dir.resolve(WEIGHTS_FILE));
         }
-        config.write(dir.resolve(PeftConfig.FILE_NAME));
+        config.write(dir.resolve(PeftConfig.FILE_NAME), score != null);
+    }
+
+    private static String labelsJson(List<String> labels) {
+        try {
+            return new ObjectMapper().writeValueAsString(labels);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

@@ -10,8 +10,11 @@ import java.util.Objects;
  * from one segment to another. Padding has segment {@link #PAD_SEGMENT}, position 0, mask false.
  * {@code mask[r][i]} marks token {@code i} of row {@code r} as a training target (predicted from the
  * tokens before it in its segment). A batch always has at least one target.
+ * {@code exampleIds[r][s]} is the index of segment {@code s} of row {@code r} in the list of
+ * examples the batch was cut from (e.g. to look up a label); a batch built by hand without them has
+ * empty rows there.
  */
-public record Batch(int[][] tokens, boolean[][] mask, int[][] positions, int[][] segmentIds) {
+public record Batch(int[][] tokens, boolean[][] mask, int[][] positions, int[][] segmentIds, int[][] exampleIds) {
 
     /** The segment id of padding. */
     public static final int PAD_SEGMENT = -1;
@@ -21,8 +24,10 @@ public record Batch(int[][] tokens, boolean[][] mask, int[][] positions, int[][]
         Objects.requireNonNull(mask, "mask");
         Objects.requireNonNull(positions, "positions");
         Objects.requireNonNull(segmentIds, "segmentIds");
+        Objects.requireNonNull(exampleIds, "exampleIds");
         int rows = tokens.length;
-        if (rows == 0 || mask.length != rows || positions.length != rows || segmentIds.length != rows) {
+        if (rows == 0 || mask.length != rows || positions.length != rows || segmentIds.length != rows
+                || exampleIds.length != rows) {
             throw new IllegalArgumentException("batch arrays must have the same, non-zero number of rows");
         }
         int seq = tokens[0].length;
@@ -37,6 +42,11 @@ public record Batch(int[][] tokens, boolean[][] mask, int[][] positions, int[][]
         if (!any) {
             throw new IllegalArgumentException("batch selects no token for the loss; refusing to train on nothing");
         }
+    }
+
+    /** A batch without example ids. */
+    public Batch(int[][] tokens, boolean[][] mask, int[][] positions, int[][] segmentIds) {
+        this(tokens, mask, positions, segmentIds, new int[tokens.length][0]);
     }
 
     public int rows() {

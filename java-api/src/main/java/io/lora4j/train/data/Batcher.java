@@ -175,7 +175,9 @@ public final class Batcher {
         boolean[][] mask = new boolean[batchSize][seqLen];
         int[][] positions = new int[batchSize][seqLen];
         int[][] segments = new int[batchSize][seqLen];
+        int[][] exampleIds = new int[batchSize][];
         for (int r = 0; r < batchSize; r++) {
+            exampleIds[r] = rowExamples[r].clone();
             Arrays.fill(tokens[r], padId);
             Arrays.fill(segments[r], Batch.PAD_SEGMENT);
             int at = 0;
@@ -191,7 +193,7 @@ public final class Batcher {
                 at += len;
             }
         }
-        return new Batch(tokens, mask, positions, segments);
+        return new Batch(tokens, mask, positions, segments, exampleIds);
     }
 
     public static final class Builder {

@@ -48,6 +48,18 @@ public record DataRecord(String source, int line, RecordShape shape, Map<String,
         return string("rejected");
     }
 
+    /** The label of a {@link RecordShape#CLASSIFICATION} record, as text (an integer label in decimal). */
+    public String label() {
+        requireShapeField("label");
+        return String.valueOf(fields.get("label"));
+    }
+
+    /** Whether a {@link RecordShape#CLASSIFICATION} record's label is an integer (not a string). */
+    public boolean hasIntegerLabel() {
+        requireShapeField("label");
+        return fields.get("label") instanceof Long;
+    }
+
     /** The conversation of a {@link RecordShape#MESSAGES} record. */
     public List<ChatMessage> messages() {
         requireShapeField("messages");

@@ -28,6 +28,9 @@ import java.util.Objects;
  *       (as TRL's {@code assistant_only_loss}, whose template {@code generation} blocks cover the
  *       content and the end-of-turn token). Role headers and the other turns are not trained. A BOS
  *       the template writes itself is not doubled by the encoder's.
+ *   <li>{@code text}/{@code label} ({@link #encodeClassified}): the text alone (BOS when the model
+ *       uses one, no EOS, as a Hugging Face tokenizer encodes it for sequence classification); the
+ *       mask marks only the last token, the one whose hidden state is classified.
  * </ul>
  *
  * Sequences longer than {@code maxLength} are an error naming the record, or are cut to
@@ -70,7 +73,37 @@ public final class ExampleEncoder {
             case PROMPT, PREFERENCE -> throw new DatasetFormatException(record.source(), record.line(),
                     "a " + record.shape() + " record has no single target to train on; SFT needs text, "
                             + "prompt/completion or messages records");
+            case CLASSIFICATION -> throw new DatasetFormatException(record.source(), record.line(),
+                    "a text/label record is for classification (encodeClassified); SFT needs text, "
+                            + "prompt/completion or messages records");
         };
+    }
+
+    /**
+     * The text of a text/label record for classification, its last token marked. A text must
+     * encode to at least two tokens, BOS included (a single token happens only with models that
+     * use no BOS): the first token of an example can carry no mark.
+     */
+    public Example encodeClassified(DataRecord record) {
+        if (record.shape() != RecordShape.CLASSIFICATION) {
+            throw new DatasetFormatException(record.source(), record.line(),
+                    "expected a text/label record, got " + record.shape());
+        }
+        return encodeClassified(record.text(), record.source(), record.line());
+    }
+
+    /** A text to classify, encoded as {@link #encodeClassified(DataRecord)} does; errors name it {@code source:line}. */
+    public Example encodeClassified(String text, String source, int line) {
+        Pieces p = new Pieces(source, line);
+        p.add(text, true);
+        if (p.n < 2) {
+            throw new DatasetFormatException(source, line, "the text encodes to " + p.n + " token(s), BOS included; "
+                    + "classification needs at least two");
+        }
+        Example e = p.finish();
+        boolean[] last = new boolean[e.length()];
+        last[last.length - 1] = true;
+        return new Example(e.tokens(), last, e.source());
     }
 
     /** The chosen and rejected sequences of a preference record, each prompt + completion + EOS. */
@@ -84,14 +117,14 @@ public final class ExampleEncoder {
     }
 
     private Example encodeText(DataRecord record) {
-        Pieces p = new Pieces(record);
+        Pieces p = new Pieces(record.source(), record.line());
         p.add(record.text(), true);
         if (eosAfterText) p.addEos();
         return p.finish();
     }
 
     private Example encodeCompletion(DataRecord record, String prompt, String completion) {
-        Pieces p = new Pieces(record);
+        Pieces p = new Pieces(record.source(), record.line());
         p.add(prompt, false);
         p.add(completion, true);
         p.addEos();
@@ -120,7 +153,7 @@ public final class ExampleEncoder {
                     "the chat template rendered no assistant span, so nothing to train on");
         }
         String text = rendered.text();
-        Pieces p = new Pieces(record);
+        Pieces p = new Pieces(record.source(), record.line());
         int at = 0;
         for (AssistantSpan s : rendered.assistantSpans()) {
             p.add(text.substring(at, s.start()), false);
@@ -133,14 +166,16 @@ public final class ExampleEncoder {
 
     /** Accumulates the tokens and mask of one record, piece by piece. */
     private final class Pieces {
-        private final DataRecord record;
+        private final String source;
+        private final int line;
         private int[] tokens = new int[64];
         private boolean[] mask = new boolean[64];
         private int n;
         private boolean started;
 
-        Pieces(DataRecord record) {
-            this.record = record;
+        Pieces(String source, int line) {
+            this.source = source;
+            this.line = line;
         }
 
         /** Encodes {@code text}; the sequence's first piece is encoded even when empty, for its BOS. */
@@ -161,7 +196,7 @@ public final class ExampleEncoder {
 
         private void append(int id, boolean trained) {
             if (id < 0) {
-                throw new IllegalStateException(record.location() + ": the tokenizer returned token id " + id);
+                throw new IllegalStateException(source + ":" + line + ": the tokenizer returned token id " + id);
             }
             if (n == tokens.length) {
                 tokens = Arrays.copyOf(tokens, 2 * n);
@@ -174,12 +209,12 @@ public final class ExampleEncoder {
 
         Example finish() {
             if (n == 0) {
-                throw new DatasetFormatException(record.source(), record.line(), "the record encodes to no tokens");
+                throw new DatasetFormatException(source, line, "the record encodes to no tokens");
             }
             int length = n;
             if (maxLength > 0 && n > maxLength) {
                 if (!truncate) {
-                    throw new DatasetFormatException(record.source(), record.line(), n
+                    throw new DatasetFormatException(source, line, n
                             + " tokens, longer than the maximum of " + maxLength
                             + " (shorten the record, raise the context or enable truncation)");
                 }
@@ -191,11 +226,11 @@ public final class ExampleEncoder {
             boolean any = false;
             for (boolean b : m) any |= b;
             if (!any) {
-                throw new DatasetFormatException(record.source(), record.line(), length < n
+                throw new DatasetFormatException(source, line, length < n
                         ? "no token left to train on after truncation to " + maxLength + " tokens (the prompt fills it)"
                         : "no token to train on");
             }
-            return new Example(t, m, record.location());
+            return new Example(t, m, source + ":" + line);
         }
     }
 

@@ -78,7 +78,8 @@ final class RecordParser {
             shapeLine = lineNo;
             if (shape == null) {
                 throw fail(lineNo, "no known record fields " + names + "; expected {\"text\"}, "
-                        + "{\"prompt\",\"completion\"}, {\"messages\"}, {\"prompt\"} or {\"prompt\",\"chosen\",\"rejected\"}");
+                        + "{\"prompt\",\"completion\"}, {\"messages\"}, {\"prompt\"}, {\"prompt\",\"chosen\",\"rejected\"} or "
+                        + "{\"text\",\"label\"}");
             }
         }
         for (String field : shape.requiredFields()) {
@@ -114,6 +115,19 @@ final class RecordParser {
                 nonBlankString(node, "rejected", lineNo);
             }
             case MESSAGES -> messages(node.get("messages"), lineNo);
+            case CLASSIFICATION -> {
+                nonBlankString(node, "text", lineNo);
+                label(node.get("label"), lineNo);
+            }
+        }
+    }
+
+    private void label(JsonNode label, int lineNo) {
+        if (label.isTextual()) {
+            if (label.textValue().isBlank()) throw fail(lineNo, "field 'label' is empty");
+        } else if (!label.isIntegralNumber() || !label.canConvertToLong()) {
+            throw fail(lineNo, "field 'label' must be a string or an integer, got "
+                    + (label.isNumber() ? "the number " + label : typeName(label)));
         }
     }
 

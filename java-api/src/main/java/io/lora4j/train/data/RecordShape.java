@@ -13,7 +13,9 @@ public enum RecordShape {
     /** {@code {"prompt": …}} plus any fields a reward function needs (e.g. {@code "answer"}): RL prompts. */
     PROMPT("prompt", List.of("prompt")),
     /** {@code {"prompt": …, "chosen": …, "rejected": …}}: preference pairs for DPO. */
-    PREFERENCE("preference", List.of("prompt", "chosen", "rejected"));
+    PREFERENCE("preference", List.of("prompt", "chosen", "rejected")),
+    /** {@code {"text": …, "label": …}}: sequence classification; the label is a string or an integer. */
+    CLASSIFICATION("text/label", List.of("text", "label"));
 
     private final String label;
     private final List<String> requiredFields;
@@ -34,6 +36,7 @@ public enum RecordShape {
         if (fields.contains("chosen") || fields.contains("rejected")) return PREFERENCE;
         if (fields.contains("completion")) return PROMPT_COMPLETION;
         if (fields.contains("prompt")) return PROMPT;
+        if (fields.contains("text") && fields.contains("label")) return CLASSIFICATION;
         if (fields.contains("text")) return TEXT;
         return null;
     }

@@ -20,6 +20,8 @@ public record StepMetrics(int step, int totalSteps, Map<String, Double> values) 
     public static final String LR = "lr";
     public static final String TOKENS_PER_S = "tokens_per_s";
     public static final String EVAL_LOSS = "eval_loss";
+    public static final String ACCURACY = "accuracy";
+    public static final String EVAL_ACCURACY = "eval_accuracy";
     public static final String REWARD_MEAN = "reward_mean";
     public static final String REWARD_STD = "reward_std";
     public static final String KL = "kl";
