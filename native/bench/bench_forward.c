@@ -3,7 +3,8 @@
  * model of the stories15M shape (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000, untied),
  * written once in f32 and re-encoded with the quantize tool per type.
  *
- *   bench_forward [-t threads] [-r reps] [--exact] [types...]   types: f32 q8_0 q4_0 q4_k_m ...
+ *   bench_forward [-t threads] [-r reps] [--exact] [--only pp|tg] [types...]
+ *   types: f32 q8_0 q4_0 q4_k_m f16 q6_k q4_k; --only skips the other phase (for profiling).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ static void fail(const char *what) {
 }
 
 /* tokens/s of each rep, sorted. */
-static void run(lora4j_context *ctx, int reps, int n_vocab, double *pp, double *tg) {
+static void run(lora4j_context *ctx, int reps, int n_vocab, int phases, double *pp, double *tg) {
     int32_t tok[PP];
     uint32_t s = 5;
     for (int i = 0; i < PP; i++) tok[i] = (int32_t)(fx_rand(&s) % (uint32_t)n_vocab);
@@ -57,10 +58,10 @@ static void run(lora4j_context *ctx, int reps, int n_vocab, double *pp, double *
     for (int r = -1; r < reps; r++) { /* rep -1 warms caches and the thread pool */
         lora4j_kv_seq_clear(ctx, 0);
         double t0 = now();
-        if (lora4j_decode(ctx, tok, NULL, NULL, PP, NULL, logits, n_vocab) != LORA4J_OK) fail("pp");
+        if ((phases & 1) && lora4j_decode(ctx, tok, NULL, NULL, PP, NULL, logits, n_vocab) != LORA4J_OK) fail("pp");
         double t1 = now();
         lora4j_kv_seq_clear(ctx, 0);
-        for (int i = 0; i < TG; i++) {
+        for (int i = 0; (phases & 2) && i < TG; i++) {
             if (lora4j_decode(ctx, tok + i, NULL, NULL, 1, NULL, logits, n_vocab) != LORA4J_OK) fail("tg");
         }
         double t2 = now();
@@ -75,11 +76,12 @@ static void run(lora4j_context *ctx, int reps, int n_vocab, double *pp, double *
 }
 
 int main(int argc, char **argv) {
-    int n_threads = 2, reps = 5, exact = 0, first_type = argc;
+    int n_threads = 2, reps = 5, exact = 0, phases = 3, first_type = argc;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) n_threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--exact") == 0) exact = 1;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) phases = strcmp(argv[++i], "pp") == 0 ? 1 : 2;
         else { first_type = i; break; }
     }
     if (reps < 1) reps = 1;
@@ -125,7 +127,7 @@ int main(int argc, char **argv) {
         cp.exact_f32 = exact;
         if (lora4j_model_load(path, lora4j_model_default_params(), &model) != LORA4J_OK) fail("load");
         if (lora4j_context_new(model, cp, &ctx) != LORA4J_OK) fail("context");
-        run(ctx, reps, m.n_vocab, pp, tg);
+        run(ctx, reps, m.n_vocab, phases, pp, tg);
         char a[40], b[40], c[40] = "";
         snprintf(a, sizeof a, "%7.0f %7.0f %7.0f", pp[0], pp[reps / 2], pp[reps - 1]);
         snprintf(b, sizeof b, "%6.0f %6.0f %6.0f", tg[0], tg[reps / 2], tg[reps - 1]);

@@ -244,4 +244,4 @@ static void gemm_qb(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t 
     }
 }
 
-const l4_gemm_kernels l4_gemm_avx512 = {gemm_f32, gemm_t_f32, gemm_qa, gemm_qb};
+const l4_gemm_kernels l4_gemm_avx512 = {gemm_f32, gemm_t_f32, gemm_qa, gemm_qb, l4_vecdot_avx512};
