@@ -131,6 +131,8 @@ int main(int argc, char **argv) {
         char a[40], b[40], c[40] = "";
         snprintf(a, sizeof a, "%7.0f %7.0f %7.0f", pp[0], pp[reps / 2], pp[reps - 1]);
         snprintf(b, sizeof b, "%6.0f %6.0f %6.0f", tg[0], tg[reps / 2], tg[reps - 1]);
+        if (!(phases & 1)) snprintf(a, sizeof a, "%7s %7s %7s", "-", "-", "-");
+        if (!(phases & 2)) snprintf(b, sizeof b, "%6s %6s %6s", "-", "-", "-");
         if (bt->llama_pp > 0) snprintf(c, sizeof c, "%6.0f / %4.0f", bt->llama_pp, bt->llama_tg);
         printf("%-8s %-26s %-26s %s\n", bt->name, a, b, c);
         fflush(stdout);

@@ -15,6 +15,12 @@ typedef void (*l4_gemm_f32_fn)(const float *w, int64_t ldw, int64_t nr, const fl
                                int64_t ldx, int64_t nt, int64_t k, float *y, int64_t ldy,
                                int accumulate);
 
+/* y[t*ldy + r] = sum_{i<k} w_r[i] * x[t*ldx + i] for F16 (bf16 0) or BF16 (bf16 1) weights,
+ * row r at w + 2*r*ldw, converted (exactly) as they are loaded: the f32 path of the few-token
+ * products, with no dequantized copy. */
+typedef void (*l4_gemm_h16_fn)(const uint8_t *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
+                               int64_t nt, int64_t k, float *y, int64_t ldy, int bf16);
+
 /* dx[t*lddx + c] += sum_{o<no} w[o*ldw + c] * dy[t*lddy + o], c < nc, t < nt. */
 typedef void (*l4_gemm_t_f32_fn)(const float *w, int64_t ldw, int64_t no, const float *dy,
                                  int64_t lddy, int64_t nt, int64_t nc, float *dx, int64_t lddx);
@@ -75,6 +81,7 @@ typedef void (*l4_vecdot_fn)(const uint8_t *w, int64_t row_bytes, int64_t nr, co
 
 typedef struct l4_gemm_kernels {
     l4_gemm_f32_fn f32;
+    l4_gemm_h16_fn h16;
     l4_gemm_t_f32_fn t_f32;
     l4_gemm_q8_fn qa; /* kind A */
     l4_gemm_q8_fn qb; /* kind B */

@@ -1,6 +1,7 @@
 /* AVX2/FMA micro-kernels (see gemm.h). Tiles are instantiated with constant sizes through
  * always-inline helpers so the accumulators live in registers. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "quant/gemm.h"
 
@@ -38,19 +39,38 @@ INLINE void store_rows(float *y, __m128 v, int64_t nr, int accumulate) {
     for (int64_t r = 0; r < nr; r++) y[r] = accumulate ? y[r] + tmp[r] : tmp[r];
 }
 
-/* ---- f32: 4 rows x NT tokens, dot-product form -------------------------------------------- */
+/* ---- f32 (and F16/BF16 weights): 4 rows x NT tokens, dot-product form ---------------------- */
 
-INLINE void f32_tile(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int NT,
-                     int64_t k, float *y, int64_t ldy, int accumulate) {
-    const float *wr[4];
-    UNROLL for (int r = 0; r < 4; r++) wr[r] = w + (r < nr ? r : nr - 1) * ldw; /* extra rows repeat the last */
+enum { W_F32, W_F16, W_BF16 };
+
+/* 8 weights from element i of a row of format fmt, as floats. */
+INLINE __m256 load_w8(const void *row, int64_t i, int fmt) {
+    if (fmt == W_F32) return _mm256_loadu_ps((const float *)row + i);
+    const __m128i h = _mm_loadu_si128((const __m128i *)((const uint8_t *)row + 2 * i));
+    if (fmt == W_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+/* The last n (< 8) weights from element i, zero-padded. */
+INLINE __m256 load_w8_tail(const void *row, int64_t i, int64_t n, int fmt) {
+    if (fmt == W_F32) return _mm256_maskload_ps((const float *)row + i, tail_mask(n));
+    uint16_t h[8] = {0};
+    memcpy(h, (const uint8_t *)row + 2 * i, (size_t)n * 2);
+    return load_w8(h, 0, fmt);
+}
+
+INLINE void f32_tile(const void *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int NT,
+                     int64_t k, float *y, int64_t ldy, int accumulate, int fmt) {
+    const int64_t esize = fmt == W_F32 ? 4 : 2;
+    const uint8_t *wr[4];
+    UNROLL for (int r = 0; r < 4; r++) wr[r] = (const uint8_t *)w + (r < nr ? r : nr - 1) * ldw * esize; /* extra rows repeat the last */
     __m256 acc[4][2];
     UNROLL for (int r = 0; r < 4; r++)
         UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= k; i += 8) {
         __m256 wv[4];
-        UNROLL for (int r = 0; r < 4; r++) wv[r] = _mm256_loadu_ps(wr[r] + i);
+        UNROLL for (int r = 0; r < 4; r++) wv[r] = load_w8(wr[r], i, fmt);
         UNROLL for (int t = 0; t < NT; t++) {
             const __m256 xv = _mm256_loadu_ps(x + t * ldx + i);
             UNROLL for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
@@ -59,7 +79,7 @@ INLINE void f32_tile(const float *w, int64_t ldw, int64_t nr, const float *x, in
     if (i < k) {
         const __m256i m = tail_mask(k - i);
         __m256 wv[4];
-        UNROLL for (int r = 0; r < 4; r++) wv[r] = _mm256_maskload_ps(wr[r] + i, m);
+        UNROLL for (int r = 0; r < 4; r++) wv[r] = load_w8_tail(wr[r], i, k - i, fmt);
         UNROLL for (int t = 0; t < NT; t++) {
             const __m256 xv = _mm256_maskload_ps(x + t * ldx + i, m);
             UNROLL for (int r = 0; r < 4; r++) acc[r][t] = _mm256_fmadd_ps(wv[r], xv, acc[r][t]);
@@ -68,15 +88,33 @@ INLINE void f32_tile(const float *w, int64_t ldw, int64_t nr, const float *x, in
     UNROLL for (int t = 0; t < NT; t++) store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, accumulate);
 }
 
-static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
-                     int64_t nt, int64_t k, float *y, int64_t ldy, int accumulate) {
+INLINE void gemm_any(const void *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int64_t nt, int64_t k,
+                     float *y, int64_t ldy, int accumulate, int fmt) {
+    const int64_t esize = fmt == W_F32 ? 4 : 2;
+    const uint8_t *wb = w;
     int64_t t = 0;
     for (; t + 2 <= nt; t += 2)
         for (int64_t r = 0; r < nr; r += 4)
-            f32_tile(w + r * ldw, ldw, nr - r < 4 ? nr - r : 4, x + t * ldx, ldx, 2, k, y + t * ldy + r, ldy, accumulate);
+            f32_tile(wb + r * ldw * esize, ldw, nr - r < 4 ? nr - r : 4, x + t * ldx, ldx, 2, k, y + t * ldy + r, ldy,
+                     accumulate, fmt);
     for (; t < nt; t++)
         for (int64_t r = 0; r < nr; r += 4)
-            f32_tile(w + r * ldw, ldw, nr - r < 4 ? nr - r : 4, x + t * ldx, ldx, 1, k, y + t * ldy + r, ldy, accumulate);
+            f32_tile(wb + r * ldw * esize, ldw, nr - r < 4 ? nr - r : 4, x + t * ldx, ldx, 1, k, y + t * ldy + r, ldy,
+                     accumulate, fmt);
+}
+
+static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
+                     int64_t nt, int64_t k, float *y, int64_t ldy, int accumulate) {
+    gemm_any(w, ldw, nr, x, ldx, nt, k, y, ldy, accumulate, W_F32);
+}
+
+static void gemm_h16(const uint8_t *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int64_t nt,
+                     int64_t k, float *y, int64_t ldy, int bf16) {
+    if (bf16) {
+        gemm_any(w, ldw, nr, x, ldx, nt, k, y, ldy, 0, W_BF16);
+    } else {
+        gemm_any(w, ldw, nr, x, ldx, nt, k, y, ldy, 0, W_F16);
+    }
 }
 
 /* ---- f32 transposed: NT tokens x 16 columns, axpy form ------------------------------------ */
@@ -243,4 +281,4 @@ static void gemm_qb(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t 
     }
 }
 
-const l4_gemm_kernels l4_gemm_avx2 = {gemm_f32, gemm_t_f32, gemm_qa, gemm_qb, l4_vecdot_avx2};
+const l4_gemm_kernels l4_gemm_avx2 = {gemm_f32, gemm_h16, gemm_t_f32, gemm_qa, gemm_qb, l4_vecdot_avx2};

@@ -31,41 +31,67 @@ INLINE void store_rows(float *y, __m128 v, int64_t nr, int accumulate) {
     { (ptr), (ptr) + ((nr) > 1 ? 1 : 0) * (stride), (ptr) + ((nr) > 2 ? 2 : (nr) - 1) * (stride), \
       (ptr) + ((nr) > 3 ? 3 : (nr) - 1) * (stride) }
 
-/* ---- f32: 4 rows x NT tokens, dot-product form -------------------------------------------- */
+/* ---- f32 (and F16/BF16 weights): 4 rows x NT tokens, dot-product form ---------------------- */
+
+enum { W_F32, W_F16, W_BF16 };
+
+/* 16 weights (masked: m) from element i of a row of format fmt, as floats. */
+INLINE __m512 load_w16(const uint8_t *row, int64_t i, __mmask16 m, int fmt) {
+    if (fmt == W_F32) return _mm512_maskz_loadu_ps(m, (const float *)row + i);
+    const __m256i h = _mm256_maskz_loadu_epi16(m, row + 2 * i);
+    if (fmt == W_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
 
 /* One k-step of 16 (masked when m is not all ones) for 4 rows x NT tokens. */
-INLINE void f32_step(const float *const wr[4], const float *const xt[4], int NT, int64_t i, __mmask16 m,
-                     __m512 acc[4][4]) {
+INLINE void f32_step(const uint8_t *const wr[4], const float *const xt[4], int NT, int64_t i, __mmask16 m,
+                     __m512 acc[4][4], int fmt) {
     __m512 wv[4];
-    UNROLL for (int r = 0; r < 4; r++) wv[r] = _mm512_maskz_loadu_ps(m, wr[r] + i);
+    UNROLL for (int r = 0; r < 4; r++) wv[r] = load_w16(wr[r], i, m, fmt);
     UNROLL for (int t = 0; t < NT; t++) {
         const __m512 xv = _mm512_maskz_loadu_ps(m, xt[t] + i);
         UNROLL for (int r = 0; r < 4; r++) acc[r][t] = _mm512_fmadd_ps(wv[r], xv, acc[r][t]);
     }
 }
 
-INLINE void f32_tile(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int NT,
-                     int64_t k, float *y, int64_t ldy, int accumulate) {
-    const float *wr[4] = TILE_ROWS(w, ldw, nr);
+INLINE void f32_tile(const uint8_t *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int NT,
+                     int64_t k, float *y, int64_t ldy, int accumulate, int fmt) {
+    const int64_t stride = ldw * (fmt == W_F32 ? 4 : 2);
+    const uint8_t *wr[4] = TILE_ROWS(w, stride, nr);
     const float *xt[4] = {x, x + ldx, x + 2 * ldx, x + 3 * ldx};
     __m512 acc[4][4];
     UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
     const int64_t kfull = k & ~(int64_t)15;
-    for (int64_t i = 0; i < kfull; i += 16) f32_step(wr, xt, NT, i, 0xFFFF, acc);
-    if (kfull < k) f32_step(wr, xt, NT, kfull, mask16(k - kfull), acc);
+    for (int64_t i = 0; i < kfull; i += 16) f32_step(wr, xt, NT, i, 0xFFFF, acc, fmt);
+    if (kfull < k) f32_step(wr, xt, NT, kfull, mask16(k - kfull), acc, fmt);
     UNROLL for (int t = 0; t < NT; t++)
         store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, accumulate);
 }
 
-static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
-                     int64_t nt, int64_t k, float *y, int64_t ldy, int accumulate) {
+INLINE void gemm_any(const uint8_t *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int64_t nt, int64_t k,
+                     float *y, int64_t ldy, int accumulate, int fmt) {
+    const int64_t stride = ldw * (fmt == W_F32 ? 4 : 2);
     int64_t t = 0;
     for (; t + 4 <= nt; t += 4)
         for (int64_t r = 0; r < nr; r += 4)
-            f32_tile(w + r * ldw, ldw, nr - r, x + t * ldx, ldx, 4, k, y + t * ldy + r, ldy, accumulate);
+            f32_tile(w + r * stride, ldw, nr - r, x + t * ldx, ldx, 4, k, y + t * ldy + r, ldy, accumulate, fmt);
     for (; t < nt; t++)
         for (int64_t r = 0; r < nr; r += 4)
-            f32_tile(w + r * ldw, ldw, nr - r, x + t * ldx, ldx, 1, k, y + t * ldy + r, ldy, accumulate);
+            f32_tile(w + r * stride, ldw, nr - r, x + t * ldx, ldx, 1, k, y + t * ldy + r, ldy, accumulate, fmt);
+}
+
+static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx,
+                     int64_t nt, int64_t k, float *y, int64_t ldy, int accumulate) {
+    gemm_any((const uint8_t *)w, ldw, nr, x, ldx, nt, k, y, ldy, accumulate, W_F32);
+}
+
+static void gemm_h16(const uint8_t *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int64_t nt,
+                     int64_t k, float *y, int64_t ldy, int bf16) {
+    if (bf16) {
+        gemm_any(w, ldw, nr, x, ldx, nt, k, y, ldy, 0, W_BF16);
+    } else {
+        gemm_any(w, ldw, nr, x, ldx, nt, k, y, ldy, 0, W_F16);
+    }
 }
 
 /* ---- f32 transposed: NT tokens x 32 columns, axpy form ------------------------------------ */
@@ -244,4 +270,4 @@ static void gemm_qb(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t 
     }
 }
 
-const l4_gemm_kernels l4_gemm_avx512 = {gemm_f32, gemm_t_f32, gemm_qa, gemm_qb, l4_vecdot_avx512};
+const l4_gemm_kernels l4_gemm_avx512 = {gemm_f32, gemm_h16, gemm_t_f32, gemm_qa, gemm_qb, l4_vecdot_avx512};

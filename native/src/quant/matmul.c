@@ -3,6 +3,7 @@
  * pool's threads claim one at a time, so a thread the OS has descheduled holds up at most
  * one unit. Each product takes one of three paths:
  *   f32     exact products, or float weights: f32 micro-kernels on (dequantized) tiles of W;
+ *   h16     F16/BF16 weights, few tokens: f32 micro-kernels converting the weights as they load;
  *   direct  int8, few tokens (decoding): kernels that dot the packed blocks in registers;
  *   unpack  int8, many tokens (prompts): a panel of rows is unpacked once to the canonical
  *           form and reused by every token.
@@ -24,7 +25,7 @@
 #define TLD (TCC + 2 * L4_QK_K) /* row stride of its dequantized tile: whole blocks around TCC */
 #define TUNIT 16 /* columns are split among threads in units of 16, whatever the block size */
 #define ALIGN 64
-#define DIRECT_MAX_TOK 4  /* up to this many tokens the direct kernels beat unpacking */
+#define DIRECT_MAX_TOK 4  /* up to this many tokens direct/h16 kernels beat unpacking/dequantizing */
 #define ACT_PARALLEL_TOK 16 /* from this many tokens the activations are quantized in parallel */
 #define UNITS_PER_THREAD 8 /* units per thread and product: enough to even out uneven threads */
 #define UNIT_MIN_ROWS 16
@@ -128,7 +129,7 @@ static size_t qact_layout(uint8_t *mem, int kind, int64_t n, int64_t n_tok, l4_q
 
 /* ---- the products ------------------------------------------------------------------------------ */
 
-enum { PATH_F32, PATH_DIRECT, PATH_UNPACK };
+enum { PATH_F32, PATH_H16, PATH_DIRECT, PATH_UNPACK };
 
 typedef struct {
     l4_matmul_op op;
@@ -209,6 +210,10 @@ static void matmul_task(void *arg, int ith, int nth) {
             p->direct((const uint8_t *)p->op.w + r0 * p->row_bytes, p->row_bytes, r1 - r0, &c->act[p->kind], c->n_tok,
                       c->n_in, p->op.y + r0, p->op.ldy);
             break;
+        case PATH_H16:
+            c->k->h16((const uint8_t *)p->op.w + r0 * p->row_bytes, c->n_in, r1 - r0, c->x, c->ldx, c->n_tok, c->n_in,
+                      p->op.y + r0, p->op.ldy, p->op.type == LORA4J_TYPE_BF16);
+            break;
         case PATH_UNPACK: unpack_rows(c, p, r0, r1, scratch); break;
         default: f32_rows(c, p, r0, r1, (float *)scratch); break;
         }
@@ -275,7 +280,8 @@ void l4_matmul_ops(const l4_matmul_op *ops, int n_ops, int64_t n_in, const float
         p->row_bytes = l4_row_bytes(ops[i].type, n_in);
         p->kind = exact ? L4_KIND_NONE : l4_unpack_kind(ops[i].type);
         p->direct = p->kind != L4_KIND_NONE && n_tok <= DIRECT_MAX_TOK && c.k->direct ? c.k->direct(ops[i].type) : 0;
-        p->path = p->kind == L4_KIND_NONE ? PATH_F32 : p->direct ? PATH_DIRECT : PATH_UNPACK;
+        const int h16 = (ops[i].type == LORA4J_TYPE_F16 || ops[i].type == LORA4J_TYPE_BF16) && n_tok <= DIRECT_MAX_TOK;
+        p->path = h16 ? PATH_H16 : p->kind == L4_KIND_NONE ? PATH_F32 : p->direct ? PATH_DIRECT : PATH_UNPACK;
         if (p->path == PATH_UNPACK) p->unpack = l4_unpack_for(ops[i].type);
     }
     if (c.n_ops == 0) return;
