@@ -24,13 +24,18 @@ INLINE __m256i nibbles(const uint8_t *p) {
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), m), _mm_and_si128(v, m));
 }
 
-/* 32 bits (little-endian) -> 32 bytes, byte j = 0x10 if bit j is set (the 5th bit of Q5_x). */
+/* 32 bits (little-endian) -> 32 bytes, byte j = 0x10 if bit j is set (the 5th bit of Q5_x).
+ * A file built for AVX-512 BW/VL turns the bits into a byte mask directly. */
 INLINE __m256i bits_to_0x10(uint32_t h) {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+    return _mm256_maskz_mov_epi8((__mmask32)h, _mm256_set1_epi8(0x10));
+#else
     const __m256i spread = _mm256_shuffle_epi8(
         _mm256_set1_epi32((int)h), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
                                                      2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
     const __m256i bit = _mm256_set1_epi64x(0x8040201008040201ll);
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+#endif
 }
 
 /* byte-wise (v >> shift) & mask */
@@ -41,7 +46,11 @@ INLINE __m256i shr_mask(__m256i v, int shift, int mask) {
 /* byte-wise: value where (v & bit) != 0, else 0 */
 INLINE __m256i bit_select(__m256i v, int bit, int value) {
     const __m256i b = _mm256_set1_epi8((char)bit);
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+    return _mm256_maskz_mov_epi8(_mm256_test_epi8_mask(v, b), _mm256_set1_epi8((char)value));
+#else
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, b), b), _mm256_set1_epi8((char)value));
+#endif
 }
 
 INLINE __m256i load32(const uint8_t *p) { return _mm256_loadu_si256((const __m256i *)p); }

@@ -148,15 +148,16 @@ INLINE void q2_k_kscale(const uint8_t *b, kscale *k) {
     k->dmin = half_at(b + 82);
 }
 
-/* Q3_K: sixteen 6-bit scales (low 4 bits in bytes 0-7, high 2 bits in bytes 8-11), minus 32. */
+/* Q3_K: sixteen 6-bit scales minus 32: the low 4 bits of group g in byte g (g < 8, low
+ * nibble) or g-8 (high nibble), the high 2 bits in byte 8 + g%4 at bit 2*(g/4). */
 INLINE void q3_k_kscale(const uint8_t *b, kscale *k) {
-    const uint8_t *s = b + 96;
-    int8_t sc[16];
-    for (int g = 0; g < 16; g++) {
-        const int lo = g < 8 ? s[g] & 0xF : s[g - 8] >> 4;
-        sc[g] = (int8_t)((lo | (((s[8 + g % 4] >> (2 * (g / 4))) & 3) << 4)) - 32);
-    }
-    k->sc = _mm_loadu_si128((const __m128i *)sc);
+    const uint64_t a = (uint64_t)l4_rd32le(b + 96) | (uint64_t)l4_rd32le(b + 100) << 32;
+    const uint32_t c = l4_rd32le(b + 104), m2 = 0x03030303u;
+    const uint64_t nib = 0x0F0F0F0F0F0F0F0Full;
+    const uint64_t hi0 = (uint64_t)(c & m2) | (uint64_t)((c >> 2) & m2) << 32;        /* groups 0-7 */
+    const uint64_t hi1 = (uint64_t)((c >> 4) & m2) | (uint64_t)((c >> 6) & m2) << 32; /* groups 8-15 */
+    const __m128i v = _mm_set_epi64x((long long)(((a >> 4) & nib) | hi1 << 4), (long long)((a & nib) | hi0 << 4));
+    k->sc = _mm_sub_epi8(v, _mm_set1_epi8(32));
     k->m = _mm_setzero_si128();
     k->d = half_at(b + 108);
     k->dmin = 0.0f;
