@@ -268,17 +268,17 @@ static void test_ops_set(void) {
 
 int main(void) {
     qt_seed(2024);
-    /* 1-4 tokens take the direct kernels (tiles of 2 tokens and a tail), 17 and 128 the
-     * unpacked ones */
-    const int64_t toks[] = {1, 2, 3, 4, 17, 128};
+    /* few tokens take the direct kernels (tiles of 2 tokens and a tail; 32-block types up to
+     * 3 tokens, K-quants up to 8), 17 and 128 the unpacked ones */
+    const int64_t toks[] = {1, 2, 3, 4, 7, 17, 128};
     for (int ti = 0; ti < QT_N_TYPES; ti++) {
         const int32_t type = qt_types[ti];
         const int64_t blck = lora4j_type_block_size(type);
         const int64_t n_in_a = blck == 256 ? 256 : blck == 32 ? 288 : 37; /* 37: f32 tails */
         const int64_t n_in_b = blck == 256 ? 768 : blck == 32 ? 96 : 288;
-        for (int k = 0; k < 6; k++) {
+        for (int k = 0; k < 7; k++) {
             test_shape(type, 67, n_in_a, toks[k], k == 2 ? 3 : 0);
-            test_shape(type, k == 5 ? 33 : 5, n_in_b, toks[k], 0);
+            test_shape(type, k == 6 ? 33 : 5, n_in_b, toks[k], 0);
         }
         test_shape(type, 1, blck == 1 ? 1 : blck, 2, 1);
         test_shape(type, 301, n_in_a, 1, 0); /* many row units per thread */

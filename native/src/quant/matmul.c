@@ -25,7 +25,11 @@
 #define TLD (TCC + 2 * L4_QK_K) /* row stride of its dequantized tile: whole blocks around TCC */
 #define TUNIT 16 /* columns are split among threads in units of 16, whatever the block size */
 #define ALIGN 64
-#define DIRECT_MAX_TOK 4  /* up to this many tokens direct/h16 kernels beat unpacking/dequantizing */
+/* Up to this many tokens the direct kernels beat unpacking (measured on 768x768: the K-quants'
+ * costlier unpacking keeps them ahead longer), and h16 beats dequantizing. */
+#define DIRECT_MAX_TOK_A 3
+#define DIRECT_MAX_TOK_B 8
+#define H16_MAX_TOK 4
 #define ACT_PARALLEL_TOK 16 /* from this many tokens the activations are quantized in parallel */
 #define UNITS_PER_THREAD 8 /* units per thread and product: enough to even out uneven threads */
 #define UNIT_MIN_ROWS 16
@@ -279,8 +283,9 @@ void l4_matmul_ops(const l4_matmul_op *ops, int n_ops, int64_t n_in, const float
         p->tr = l4_traits(ops[i].type);
         p->row_bytes = l4_row_bytes(ops[i].type, n_in);
         p->kind = exact ? L4_KIND_NONE : l4_unpack_kind(ops[i].type);
-        p->direct = p->kind != L4_KIND_NONE && n_tok <= DIRECT_MAX_TOK && c.k->direct ? c.k->direct(ops[i].type) : 0;
-        const int h16 = (ops[i].type == LORA4J_TYPE_F16 || ops[i].type == LORA4J_TYPE_BF16) && n_tok <= DIRECT_MAX_TOK;
+        const int64_t direct_max = p->kind == L4_KIND_A ? DIRECT_MAX_TOK_A : DIRECT_MAX_TOK_B;
+        p->direct = p->kind != L4_KIND_NONE && n_tok <= direct_max && c.k->direct ? c.k->direct(ops[i].type) : 0;
+        const int h16 = (ops[i].type == LORA4J_TYPE_F16 || ops[i].type == LORA4J_TYPE_BF16) && n_tok <= H16_MAX_TOK;
         p->path = h16 ? PATH_H16 : p->kind == L4_KIND_NONE ? PATH_F32 : p->direct ? PATH_DIRECT : PATH_UNPACK;
         if (p->path == PATH_UNPACK) p->unpack = l4_unpack_for(ops[i].type);
     }
