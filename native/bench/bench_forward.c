@@ -3,8 +3,9 @@
  * model of the stories15M shape (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000, untied),
  * written once in f32 and re-encoded with the quantize tool per type.
  *
- *   bench_forward [-t threads] [-r reps] [--exact] [--only pp|tg] [types...]
- *   types: f32 q8_0 q4_0 q4_k_m f16 q6_k q4_k; --only skips the other phase (for profiling).
+ *   bench_forward [-t threads] [-r reps] [--exact] [--only pp|tg] [--simd level] [types...]
+ *   types: f32 q8_0 q4_0 q4_k_m f16 q6_k q4_k; --only skips the other phase (for profiling);
+ *   --simd caps the SIMD level (0 scalar, 1 AVX2, 2 AVX-512).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,9 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--exact") == 0) exact = 1;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) phases = strcmp(argv[++i], "pp") == 0 ? 1 : 2;
+        else if (strcmp(argv[i], "--simd") == 0 && i + 1 < argc) {
+            if (lora4j_simd_set(atoi(argv[++i])) != LORA4J_OK) fail("--simd");
+        }
         else { first_type = i; break; }
     }
     if (reps < 1) reps = 1;
@@ -99,8 +103,8 @@ int main(int argc, char **argv) {
     snprintf(q_path, sizeof q_path, "%s/q.gguf", dir);
     if (fx_write(&m, f32_path) != LORA4J_OK) fail("writing the f32 model");
 
-    printf("stories15M shape, %d threads, %d reps, %s path; tokens/s min / median / max\n", n_threads, reps,
-           exact ? "exact f32" : "fast int8");
+    printf("stories15M shape, %d threads, %d reps, %s path, SIMD level %d; tokens/s min / median / max\n", n_threads,
+           reps, exact ? "exact f32" : "fast int8", lora4j_simd_active());
     printf("%-8s %-26s %-26s %s\n", "type", "pp128", "tg32", "llama.cpp pp128 / tg32");
     double *pp = malloc((size_t)reps * sizeof(double)), *tg = malloc((size_t)reps * sizeof(double));
     for (size_t k = 0; k < sizeof k_types / sizeof k_types[0]; k++) {
