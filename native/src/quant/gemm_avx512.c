@@ -1,6 +1,7 @@
 /* AVX-512 (F/BW/VL/DQ/VNNI) micro-kernels (see gemm.h): 4x4 f32 dot-product tiles, VNNI
  * dpbusd for 32-blocks (two blocks per register), maddubs + dpwssd for K-quant groups. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "quant/gemm.h"
 
@@ -142,69 +143,129 @@ INLINE __m512 add_group_terms(__m512 acc, const float *c, const float *s, int64_
     return acc;
 }
 
-/* Mask of the first nbytes (0..64) bytes. */
-INLINE __mmask64 mask64(int64_t nbytes) {
-    return nbytes >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << nbytes) - 1);
-}
+/* ---- int8, kind A: 32 rows x NT tokens, one row per dpbusd lane ---------------------------- *
+ * The unpacked rows are re-laid, a chunk of QA_KB blocks at a time, so that one vector holds the
+ * same 4 codes (a "quad") of 16 rows: a dpbusd against a broadcast quad of one token then adds
+ * to 16 row sums at once, and after the block's 8 quads every lane holds a whole block sum, to
+ * be scaled once. Per 16 rows x 32 codes: 8 dpbusd and 5 float operations (a tile of rows per
+ * lane group would need the float work for every 4 codes). */
 
-/* ---- int8, kind A: 4 rows x NT tokens, two 32-blocks per register ------------------------- */
+#define QA_KB 16 /* blocks per re-laid chunk */
 
-/* One step of 64 elements (a last odd block: 32 bytes and 8 scales, the rest masked to zero). */
-INLINE void qa_step(const uint8_t *const u[4], const float *const wd[4], const int8_t *const xq[4],
-                    const float *const xd[4], int NT, int64_t k, __mmask64 mb, __mmask16 ms, __m512 acc[4][4]) {
-    __m512i wv[4];
-    __m512 ws[4];
-    UNROLL for (int r = 0; r < 4; r++) {
-        wv[r] = _mm512_maskz_loadu_epi8(mb, u[r] + k);
-        ws[r] = _mm512_maskz_loadu_ps(ms, wd[r] + k / 4);
-    }
-    UNROLL for (int t = 0; t < NT; t++) {
-        const __m512i xv = _mm512_maskz_loadu_epi8(mb, xq[t] + k);
-        const __m512 xs = _mm512_maskz_loadu_ps(ms, xd[t] + k / 4);
-        UNROLL for (int r = 0; r < 4; r++) {
-            const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv[r], xv);
-            acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(ws[r], xs), acc[r][t]);
+typedef struct {
+    __m512i u[QA_KB][2][8]; /* [block][16-row group][quad]: lane r = codes 4q..4q+3 of row r */
+    float dw[QA_KB][2][16];  /* block scale of each row */
+    float c[QA_KB][2][2][16]; /* [block][group][half-block group term][row] */
+} qa_chunk;
+
+/* Re-lay blocks [b0, b0 + nb) of nr (<= 32) unpacked rows; missing rows repeat the last. */
+static void qa_relay(const l4_unpacked *w, int64_t nr, int64_t n, int64_t b0, int64_t nb, qa_chunk *ch) {
+    const __m512i lo_idx = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+    const __m512i hi_idx = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int g = 0; 16 * g < nr; g++) {
+        int64_t row[16];
+        for (int r = 0; r < 16; r++) row[r] = 16 * g + r < nr ? 16 * g + r : nr - 1;
+        for (int64_t b = 0; b < nb; b++) {
+            const int64_t k = (b0 + b) * L4_QK;
+            /* z[i] = row i (low half) and row i+8 (high half), 8 quads each */
+            __m512i z[8], t[8], q[8];
+            for (int i = 0; i < 8; i++)
+                z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w->u + row[i] * n + k))),
+                                          _mm256_loadu_si256((const __m256i *)(w->u + row[i + 8] * n + k)), 1);
+            /* 4x4 dword transposes within each 128-bit lane: q[4j + m] lane L = quad (4L' + m) of rows 4j..4j+3 */
+            for (int j = 0; j < 2; j++) {
+                t[4 * j] = _mm512_unpacklo_epi32(z[4 * j], z[4 * j + 1]);
+                t[4 * j + 1] = _mm512_unpackhi_epi32(z[4 * j], z[4 * j + 1]);
+                t[4 * j + 2] = _mm512_unpacklo_epi32(z[4 * j + 2], z[4 * j + 3]);
+                t[4 * j + 3] = _mm512_unpackhi_epi32(z[4 * j + 2], z[4 * j + 3]);
+                q[4 * j] = _mm512_unpacklo_epi64(t[4 * j], t[4 * j + 2]);
+                q[4 * j + 1] = _mm512_unpackhi_epi64(t[4 * j], t[4 * j + 2]);
+                q[4 * j + 2] = _mm512_unpacklo_epi64(t[4 * j + 1], t[4 * j + 3]);
+                q[4 * j + 3] = _mm512_unpackhi_epi64(t[4 * j + 1], t[4 * j + 3]);
+            }
+            /* quad m < 4 sits in lanes 0 (rows 0-3 / 4-7 ... of the low half) and 2 (high half);
+             * quad m + 4 in lanes 1 and 3: gather rows 0-7 and 8-15 of each quad */
+            for (int m = 0; m < 4; m++) {
+                ch->u[b][g][m] = _mm512_permutex2var_epi64(q[m], lo_idx, q[4 + m]);
+                ch->u[b][g][m + 4] = _mm512_permutex2var_epi64(q[m], hi_idx, q[4 + m]);
+            }
+            for (int r = 0; r < 16; r++) {
+                ch->dw[b][g][r] = w->dexp[row[r] * (n / 4) + (b0 + b) * 8];
+                ch->c[b][g][0][r] = w->c[row[r] * (n / 16) + (b0 + b) * 2];
+                ch->c[b][g][1][r] = w->c[row[r] * (n / 16) + (b0 + b) * 2 + 1];
+            }
         }
     }
 }
 
-INLINE void qa_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, int64_t n, float *y,
-                    int64_t ldy) {
-    const uint8_t *u[4] = TILE_ROWS(w->u, n, nr);
-    const float *wd[4] = TILE_ROWS(w->dexp, n / 4, nr);
-    const float *wc[4] = TILE_ROWS(w->c, n / 16, nr);
-    const int8_t *xq[4];
-    const float *xd[4];
-    UNROLL for (int t = 0; t < 4; t++) {
-        xq[t] = x->q + t * n;
-        xd[t] = x->dexp + t * (n / 4);
+/* NG 16-row groups x NT tokens over the chunk's nb blocks; y (+)= the result (accumulate). */
+INLINE void qa_tile(const qa_chunk *ch, int64_t nb, int64_t b0, int NG, int64_t nr, const l4_qact *x, int NT,
+                    int64_t n, float *y, int64_t ldy, int accumulate) {
+    __m512 acc[2][4];
+    UNROLL for (int g = 0; g < NG; g++) UNROLL for (int t = 0; t < NT; t++) acc[g][t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t k = (b0 + b) * L4_QK;
+        __m512i isum[2][4];
+        UNROLL for (int g = 0; g < NG; g++) UNROLL for (int t = 0; t < NT; t++) isum[g][t] = _mm512_setzero_si512();
+        UNROLL for (int q = 0; q < 8; q++) {
+            UNROLL for (int t = 0; t < NT; t++) {
+                int32_t quad;
+                memcpy(&quad, x->q + t * n + k + 4 * q, 4);
+                const __m512i xb = _mm512_set1_epi32(quad);
+                UNROLL for (int g = 0; g < NG; g++) isum[g][t] = _mm512_dpbusd_epi32(isum[g][t], ch->u[b][g][q], xb);
+            }
+        }
+        UNROLL for (int t = 0; t < NT; t++) {
+            const __m512 xd = _mm512_set1_ps(x->dexp[t * (n / 4) + (b0 + b) * 8]);
+            const __m512 s0 = _mm512_set1_ps(x->s[t * (n / 16) + (b0 + b) * 2]);
+            const __m512 s1 = _mm512_set1_ps(x->s[t * (n / 16) + (b0 + b) * 2 + 1]);
+            UNROLL for (int g = 0; g < NG; g++) {
+                const __m512 scale = _mm512_mul_ps(_mm512_load_ps(ch->dw[b][g]), xd);
+                acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[g][t]), scale, acc[g][t]);
+                acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(ch->c[b][g][0]), s0, acc[g][t]);
+                acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(ch->c[b][g][1]), s1, acc[g][t]);
+            }
+        }
     }
-    __m512 acc[4][4];
-    UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
-    const int64_t nfull = n & ~(int64_t)63;
-    for (int64_t k = 0; k < nfull; k += 64) qa_step(u, wd, xq, xd, NT, k, ~(__mmask64)0, 0xFFFF, acc);
-    if (nfull < n) qa_step(u, wd, xq, xd, NT, nfull, 0xFFFFFFFFull, 0x00FF, acc);
-    UNROLL for (int t = 0; t < NT; t++) {
-        UNROLL for (int r = 0; r < 4; r++) acc[r][t] = add_group_terms(acc[r][t], wc[r], x->s + t * (n / 16), n / 16);
-        store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, 0);
+    UNROLL for (int g = 0; g < NG; g++) {
+        const int64_t rows = nr - 16 * g;
+        const __mmask16 m = mask16(rows < 16 ? rows : 16);
+        UNROLL for (int t = 0; t < NT; t++) {
+            float *yt = y + t * ldy + 16 * g;
+            __m512 v = acc[g][t];
+            if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, yt));
+            _mm512_mask_storeu_ps(yt, m, v);
+        }
+    }
+}
+
+INLINE void qa_chunk_tokens(const qa_chunk *ch, int64_t nb, int64_t b0, int NG, int64_t nr, const l4_qact *x,
+                            int64_t nt, int64_t n, float *y, int64_t ldy, int accumulate) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) {
+        const l4_qact xt = l4_qact_tokens(x, t, n);
+        qa_tile(ch, nb, b0, NG, nr, &xt, 4, n, y + t * ldy, ldy, accumulate);
+    }
+    for (; t < nt; t++) {
+        const l4_qact xt = l4_qact_tokens(x, t, n);
+        qa_tile(ch, nb, b0, NG, nr, &xt, 1, n, y + t * ldy, ldy, accumulate);
     }
 }
 
 static void gemm_qa(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t nt, int64_t n,
                     float *y, int64_t ldy) {
-    int64_t t = 0;
-    for (; t + 4 <= nt; t += 4) {
-        const l4_qact xt = l4_qact_tokens(x, t, n);
-        for (int64_t r = 0; r < nr; r += 4) {
-            const l4_unpacked wr = l4_unpacked_rows(w, r, n);
-            qa_tile(&wr, nr - r, &xt, 4, n, y + t * ldy + r, ldy);
-        }
-    }
-    for (; t < nt; t++) {
-        const l4_qact xt = l4_qact_tokens(x, t, n);
-        for (int64_t r = 0; r < nr; r += 4) {
-            const l4_unpacked wr = l4_unpacked_rows(w, r, n);
-            qa_tile(&wr, nr - r, &xt, 1, n, y + t * ldy + r, ldy);
+    qa_chunk ch __attribute__((aligned(64)));
+    for (int64_t r = 0; r < nr; r += 32) {
+        const l4_unpacked wr = l4_unpacked_rows(w, r, n);
+        const int64_t rows = nr - r < 32 ? nr - r : 32;
+        for (int64_t b0 = 0; b0 < n / L4_QK; b0 += QA_KB) {
+            const int64_t nb = n / L4_QK - b0 < QA_KB ? n / L4_QK - b0 : QA_KB;
+            qa_relay(&wr, rows, n, b0, nb, &ch);
+            if (rows > 16) {
+                qa_chunk_tokens(&ch, nb, b0, 2, rows, x, nt, n, y + r, ldy, b0 > 0);
+            } else {
+                qa_chunk_tokens(&ch, nb, b0, 1, rows, x, nt, n, y + r, ldy, b0 > 0);
+            }
         }
     }
 }
