@@ -143,52 +143,70 @@ INLINE __m512 add_group_terms(__m512 acc, const float *c, const float *s, int64_
     return acc;
 }
 
-/* ---- int8, kind A: 32 rows x NT tokens, one row per dpbusd lane ---------------------------- *
- * The unpacked rows are re-laid, a chunk of QA_KB blocks at a time, so that one vector holds the
- * same 4 codes (a "quad") of 16 rows: a dpbusd against a broadcast quad of one token then adds
- * to 16 row sums at once, and after the block's 8 quads every lane holds a whole block sum, to
- * be scaled once. Per 16 rows x 32 codes: 8 dpbusd and 5 float operations (a tile of rows per
- * lane group would need the float work for every 4 codes). */
+/* ---- int8 (prompts): 32 rows x NT tokens, one row per dpbusd lane -------------------------- *
+ * The unpacked rows are re-laid, a chunk of blocks at a time, so that one vector holds the same
+ * 4 codes (a "quad") of 16 rows: a dpbusd against a broadcast quad of one token then adds to
+ * 16 row sums at once, and once a block's (or K-quant group's) quads are in, every lane holds
+ * that row's whole integer sum, scaled once. Lanes over elements instead would need the float
+ * work for every 4 codes; dpbusd, the bottleneck port's main load, does the rest. */
+
+/* The 32 codes at element k of 16 rows (row[r] * n from u) as 8 vectors: vector q, lane r =
+ * codes 4q..4q+3 of row r. Pairs of rows share a vector, then 4x4 dword transposes within
+ * 128-bit lanes and a final gather of the lanes. */
+INLINE void relay32(const uint8_t *u, const int64_t row[16], int64_t n, int64_t k, __m512i *out) {
+    const __m512i lo_idx = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+    const __m512i hi_idx = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    __m512i z[8], t[8], q[8];
+    /* z[i]: row i in the low half, row i+8 in the high half */
+    for (int i = 0; i < 8; i++)
+        z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(u + row[i] * n + k))),
+                                  _mm256_loadu_si256((const __m256i *)(u + row[i + 8] * n + k)), 1);
+    /* q[4j + m], 128-bit lane L: quad m (L even) or m + 4 (L odd) of rows 4j..4j+3 (+8 for L >= 2) */
+    for (int j = 0; j < 2; j++) {
+        t[4 * j] = _mm512_unpacklo_epi32(z[4 * j], z[4 * j + 1]);
+        t[4 * j + 1] = _mm512_unpackhi_epi32(z[4 * j], z[4 * j + 1]);
+        t[4 * j + 2] = _mm512_unpacklo_epi32(z[4 * j + 2], z[4 * j + 3]);
+        t[4 * j + 3] = _mm512_unpackhi_epi32(z[4 * j + 2], z[4 * j + 3]);
+        q[4 * j] = _mm512_unpacklo_epi64(t[4 * j], t[4 * j + 2]);
+        q[4 * j + 1] = _mm512_unpackhi_epi64(t[4 * j], t[4 * j + 2]);
+        q[4 * j + 2] = _mm512_unpacklo_epi64(t[4 * j + 1], t[4 * j + 3]);
+        q[4 * j + 3] = _mm512_unpackhi_epi64(t[4 * j + 1], t[4 * j + 3]);
+    }
+    for (int m = 0; m < 4; m++) {
+        out[m] = _mm512_permutex2var_epi64(q[m], lo_idx, q[4 + m]);
+        out[m + 4] = _mm512_permutex2var_epi64(q[m], hi_idx, q[4 + m]);
+    }
+}
+
+/* Rows 16g..16g+15 of a panel of nr; missing rows repeat the last (their lanes are not stored). */
+INLINE void group_rows(int g, int64_t nr, int64_t row[16]) {
+    for (int r = 0; r < 16; r++) row[r] = 16 * g + r < nr ? 16 * g + r : nr - 1;
+}
+
+/* Store (or add) the first rows (<= 16) lanes of v at y. */
+INLINE void store_lanes(float *y, __m512 v, int64_t rows, int accumulate) {
+    const __mmask16 m = mask16(rows < 16 ? rows : 16);
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
+    _mm512_mask_storeu_ps(y, m, v);
+}
+
+/* ---- kind A: blocks of 32 with a float scale per row and block ---- */
 
 #define QA_KB 16 /* blocks per re-laid chunk */
 
 typedef struct {
-    __m512i u[QA_KB][2][8]; /* [block][16-row group][quad]: lane r = codes 4q..4q+3 of row r */
-    float dw[QA_KB][2][16];  /* block scale of each row */
+    __m512i u[QA_KB][2][8];   /* [block][16-row group][quad] */
+    float dw[QA_KB][2][16];   /* block scale of each row */
     float c[QA_KB][2][2][16]; /* [block][group][half-block group term][row] */
 } qa_chunk;
 
-/* Re-lay blocks [b0, b0 + nb) of nr (<= 32) unpacked rows; missing rows repeat the last. */
+/* Re-lay blocks [b0, b0 + nb) of nr (<= 32) unpacked rows. */
 static void qa_relay(const l4_unpacked *w, int64_t nr, int64_t n, int64_t b0, int64_t nb, qa_chunk *ch) {
-    const __m512i lo_idx = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
-    const __m512i hi_idx = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
     for (int g = 0; 16 * g < nr; g++) {
         int64_t row[16];
-        for (int r = 0; r < 16; r++) row[r] = 16 * g + r < nr ? 16 * g + r : nr - 1;
+        group_rows(g, nr, row);
         for (int64_t b = 0; b < nb; b++) {
-            const int64_t k = (b0 + b) * L4_QK;
-            /* z[i] = row i (low half) and row i+8 (high half), 8 quads each */
-            __m512i z[8], t[8], q[8];
-            for (int i = 0; i < 8; i++)
-                z[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(w->u + row[i] * n + k))),
-                                          _mm256_loadu_si256((const __m256i *)(w->u + row[i + 8] * n + k)), 1);
-            /* 4x4 dword transposes within each 128-bit lane: q[4j + m] lane L = quad (4L' + m) of rows 4j..4j+3 */
-            for (int j = 0; j < 2; j++) {
-                t[4 * j] = _mm512_unpacklo_epi32(z[4 * j], z[4 * j + 1]);
-                t[4 * j + 1] = _mm512_unpackhi_epi32(z[4 * j], z[4 * j + 1]);
-                t[4 * j + 2] = _mm512_unpacklo_epi32(z[4 * j + 2], z[4 * j + 3]);
-                t[4 * j + 3] = _mm512_unpackhi_epi32(z[4 * j + 2], z[4 * j + 3]);
-                q[4 * j] = _mm512_unpacklo_epi64(t[4 * j], t[4 * j + 2]);
-                q[4 * j + 1] = _mm512_unpackhi_epi64(t[4 * j], t[4 * j + 2]);
-                q[4 * j + 2] = _mm512_unpacklo_epi64(t[4 * j + 1], t[4 * j + 3]);
-                q[4 * j + 3] = _mm512_unpackhi_epi64(t[4 * j + 1], t[4 * j + 3]);
-            }
-            /* quad m < 4 sits in lanes 0 (rows 0-3 / 4-7 ... of the low half) and 2 (high half);
-             * quad m + 4 in lanes 1 and 3: gather rows 0-7 and 8-15 of each quad */
-            for (int m = 0; m < 4; m++) {
-                ch->u[b][g][m] = _mm512_permutex2var_epi64(q[m], lo_idx, q[4 + m]);
-                ch->u[b][g][m + 4] = _mm512_permutex2var_epi64(q[m], hi_idx, q[4 + m]);
-            }
+            relay32(w->u, row, n, (b0 + b) * L4_QK, ch->u[b][g]);
             for (int r = 0; r < 16; r++) {
                 ch->dw[b][g][r] = w->dexp[row[r] * (n / 4) + (b0 + b) * 8];
                 ch->c[b][g][0][r] = w->c[row[r] * (n / 16) + (b0 + b) * 2];
@@ -198,7 +216,7 @@ static void qa_relay(const l4_unpacked *w, int64_t nr, int64_t n, int64_t b0, in
     }
 }
 
-/* NG 16-row groups x NT tokens over the chunk's nb blocks; y (+)= the result (accumulate). */
+/* NG 16-row groups x NT tokens over the chunk's nb blocks; y (+)= the result. */
 INLINE void qa_tile(const qa_chunk *ch, int64_t nb, int64_t b0, int NG, int64_t nr, const l4_qact *x, int NT,
                     int64_t n, float *y, int64_t ldy, int accumulate) {
     __m512 acc[2][4];
@@ -227,16 +245,8 @@ INLINE void qa_tile(const qa_chunk *ch, int64_t nb, int64_t b0, int NG, int64_t 
             }
         }
     }
-    UNROLL for (int g = 0; g < NG; g++) {
-        const int64_t rows = nr - 16 * g;
-        const __mmask16 m = mask16(rows < 16 ? rows : 16);
-        UNROLL for (int t = 0; t < NT; t++) {
-            float *yt = y + t * ldy + 16 * g;
-            __m512 v = acc[g][t];
-            if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, yt));
-            _mm512_mask_storeu_ps(yt, m, v);
-        }
-    }
+    UNROLL for (int g = 0; g < NG; g++)
+        UNROLL for (int t = 0; t < NT; t++) store_lanes(y + t * ldy + 16 * g, acc[g][t], nr - 16 * g, accumulate);
 }
 
 INLINE void qa_chunk_tokens(const qa_chunk *ch, int64_t nb, int64_t b0, int NG, int64_t nr, const l4_qact *x,
@@ -270,63 +280,94 @@ static void gemm_qa(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t 
     }
 }
 
-/* ---- int8, kind B: 4 rows x NT tokens, super-blocks of 256 with integer group scales ------ */
+/* ---- kind B: super-blocks of 256, an integer scale per group of 16 ---- */
 
-INLINE void qb_tile(const l4_unpacked *w, int64_t nr, const l4_qact *x, int NT, int64_t n, float *y,
-                    int64_t ldy) {
-    const uint8_t *u[4] = TILE_ROWS(w->u, n, nr);
-    const int16_t *sc[4] = TILE_ROWS(w->scx, n / 2, nr);
-    const float *wd[4] = TILE_ROWS(w->d, n / L4_QK_K, nr);
-    const float *wc[4] = TILE_ROWS(w->c, n / 16, nr);
-    const int8_t *xq[2] = {x->q, x->q + n};
-    const float *xd[2] = {x->d, x->d + n / L4_QK_K};
-    __m512 acc[4][2];
-    UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < n / L4_QK_K; b++) {
-        __m512i isum[4][2];
-        UNROLL for (int r = 0; r < 4; r++) UNROLL for (int t = 0; t < NT; t++) isum[r][t] = _mm512_setzero_si512();
-        UNROLL for (int j = 0; j < L4_QK_K; j += 64) {
-            const int64_t k = b * L4_QK_K + j;
-            __m512i wv[4], sv[4];
-            UNROLL for (int r = 0; r < 4; r++) {
-                wv[r] = _mm512_loadu_si512(u[r] + k);
-                sv[r] = _mm512_loadu_si512(sc[r] + k / 2);
-            }
-            UNROLL for (int t = 0; t < NT; t++) {
-                const __m512i xv = _mm512_loadu_si512(xq[t] + k);
-                UNROLL for (int r = 0; r < 4; r++) {
-                    const __m512i p16 = _mm512_maddubs_epi16(wv[r], xv); /* u <= 63: no saturation */
-                    isum[r][t] = _mm512_dpwssd_epi32(isum[r][t], p16, sv[r]);
+#define QB_KB 2 /* super-blocks per re-laid chunk */
+
+typedef struct {
+    __m512i u[QB_KB * 8][2][8]; /* [32-block][16-row group][quad] */
+    float scw[QB_KB][2][16][16]; /* [super-block][row group][group][row]: d * sc */
+    float c[QB_KB][2][16][16];   /* group terms */
+} qb_chunk;
+
+static void qb_relay(const l4_unpacked *w, int64_t nr, int64_t n, int64_t s0, int64_t ns, qb_chunk *ch) {
+    for (int g = 0; 16 * g < nr; g++) {
+        int64_t row[16];
+        group_rows(g, nr, row);
+        for (int64_t sb = 0; sb < ns; sb++) {
+            for (int blk = 0; blk < 8; blk++) relay32(w->u, row, n, (s0 + sb) * L4_QK_K + blk * L4_QK, ch->u[sb * 8 + blk][g]);
+            for (int grp = 0; grp < 16; grp++) {
+                for (int r = 0; r < 16; r++) {
+                    const int64_t at = row[r] * (n / 16) + (s0 + sb) * 16 + grp;
+                    ch->scw[sb][g][grp][r] = w->d[row[r] * (n / L4_QK_K) + s0 + sb] * (float)w->scx[at * 8];
+                    ch->c[sb][g][grp][r] = w->c[at];
                 }
             }
         }
-        UNROLL for (int t = 0; t < NT; t++) {
-            const float xs = xd[t][b];
-            UNROLL for (int r = 0; r < 4; r++)
-                acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r][t]), _mm512_set1_ps(wd[r][b] * xs), acc[r][t]);
+    }
+}
+
+INLINE void qb_tile(const qb_chunk *ch, int64_t ns, int64_t s0, int NG, int64_t nr, const l4_qact *x, int NT,
+                    int64_t n, float *y, int64_t ldy, int accumulate) {
+    __m512 acc[2][4];
+    UNROLL for (int g = 0; g < NG; g++) UNROLL for (int t = 0; t < NT; t++) acc[g][t] = _mm512_setzero_ps();
+    for (int64_t sb = 0; sb < ns; sb++) {
+        __m512 xd[4];
+        UNROLL for (int t = 0; t < NT; t++) xd[t] = _mm512_set1_ps(x->d[t * (n / L4_QK_K) + s0 + sb]);
+        for (int grp = 0; grp < 16; grp++) {
+            const int64_t k = (s0 + sb) * L4_QK_K + grp * 16;
+            const __m512i *u = ch->u[sb * 8 + grp / 2][0] + (grp & 1) * 4; /* group g's quads: + 8 * g */
+            __m512i isum[2][4];
+            UNROLL for (int g = 0; g < NG; g++) UNROLL for (int t = 0; t < NT; t++) isum[g][t] = _mm512_setzero_si512();
+            UNROLL for (int q = 0; q < 4; q++) {
+                UNROLL for (int t = 0; t < NT; t++) {
+                    int32_t quad;
+                    memcpy(&quad, x->q + t * n + k + 4 * q, 4);
+                    const __m512i xb = _mm512_set1_epi32(quad);
+                    UNROLL for (int g = 0; g < NG; g++) isum[g][t] = _mm512_dpbusd_epi32(isum[g][t], u[8 * g + q], xb);
+                }
+            }
+            UNROLL for (int t = 0; t < NT; t++) {
+                const __m512 s = _mm512_set1_ps(x->s[t * (n / 16) + (s0 + sb) * 16 + grp]);
+                UNROLL for (int g = 0; g < NG; g++) {
+                    const __m512 scale = _mm512_mul_ps(_mm512_load_ps(ch->scw[sb][g][grp]), xd[t]);
+                    acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[g][t]), scale, acc[g][t]);
+                    acc[g][t] = _mm512_fmadd_ps(_mm512_load_ps(ch->c[sb][g][grp]), s, acc[g][t]);
+                }
+            }
         }
     }
-    UNROLL for (int t = 0; t < NT; t++) {
-        UNROLL for (int r = 0; r < 4; r++) acc[r][t] = add_group_terms(acc[r][t], wc[r], x->s + t * (n / 16), n / 16);
-        store_rows(y + t * ldy, hsum4(acc[0][t], acc[1][t], acc[2][t], acc[3][t]), nr, 0);
+    UNROLL for (int g = 0; g < NG; g++)
+        UNROLL for (int t = 0; t < NT; t++) store_lanes(y + t * ldy + 16 * g, acc[g][t], nr - 16 * g, accumulate);
+}
+
+INLINE void qb_chunk_tokens(const qb_chunk *ch, int64_t ns, int64_t s0, int NG, int64_t nr, const l4_qact *x,
+                            int64_t nt, int64_t n, float *y, int64_t ldy, int accumulate) {
+    int64_t t = 0;
+    for (; t + 4 <= nt; t += 4) {
+        const l4_qact xt = l4_qact_tokens(x, t, n);
+        qb_tile(ch, ns, s0, NG, nr, &xt, 4, n, y + t * ldy, ldy, accumulate);
+    }
+    for (; t < nt; t++) {
+        const l4_qact xt = l4_qact_tokens(x, t, n);
+        qb_tile(ch, ns, s0, NG, nr, &xt, 1, n, y + t * ldy, ldy, accumulate);
     }
 }
 
 static void gemm_qb(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t nt, int64_t n,
                     float *y, int64_t ldy) {
-    int64_t t = 0;
-    for (; t + 2 <= nt; t += 2) {
-        const l4_qact xt = l4_qact_tokens(x, t, n);
-        for (int64_t r = 0; r < nr; r += 4) {
-            const l4_unpacked wr = l4_unpacked_rows(w, r, n);
-            qb_tile(&wr, nr - r, &xt, 2, n, y + t * ldy + r, ldy);
-        }
-    }
-    for (; t < nt; t++) {
-        const l4_qact xt = l4_qact_tokens(x, t, n);
-        for (int64_t r = 0; r < nr; r += 4) {
-            const l4_unpacked wr = l4_unpacked_rows(w, r, n);
-            qb_tile(&wr, nr - r, &xt, 1, n, y + t * ldy + r, ldy);
+    qb_chunk ch __attribute__((aligned(64)));
+    for (int64_t r = 0; r < nr; r += 32) {
+        const l4_unpacked wr = l4_unpacked_rows(w, r, n);
+        const int64_t rows = nr - r < 32 ? nr - r : 32;
+        for (int64_t s0 = 0; s0 < n / L4_QK_K; s0 += QB_KB) {
+            const int64_t ns = n / L4_QK_K - s0 < QB_KB ? n / L4_QK_K - s0 : QB_KB;
+            qb_relay(&wr, rows, n, s0, ns, &ch);
+            if (rows > 16) {
+                qb_chunk_tokens(&ch, ns, s0, 2, rows, x, nt, n, y + r, ldy, s0 > 0);
+            } else {
+                qb_chunk_tokens(&ch, ns, s0, 1, rows, x, nt, n, y + r, ldy, s0 > 0);
+            }
         }
     }
 }
