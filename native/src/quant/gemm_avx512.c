@@ -1,5 +1,6 @@
-/* AVX-512 (F/BW/VL/DQ/VNNI) micro-kernels (see gemm.h): 4x4 f32 dot-product tiles, VNNI
- * dpbusd for 32-blocks (two blocks per register), maddubs + dpwssd for K-quant groups. */
+/* AVX-512 (F/BW/VL/DQ/VNNI) micro-kernels (see gemm.h): 4x4 f32 dot-product tiles (F16/BF16
+ * weights converted as they load), and int8 GEMMs for prompts whose dpbusd lanes each hold one
+ * weight row (32-blocks and K-quant groups alike). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -129,18 +130,6 @@ static void gemm_t_f32(const float *w, int64_t ldw, int64_t no, const float *dy,
     for (; t < nt; t++)
         for (int64_t c = 0; c < nc; c += 32)
             t_tile(w + c, ldw, no, dy + t * lddy, lddy, 1, nc - c, dx + t * lddx + c, lddx);
-}
-
-/* ---- int8 helpers ------------------------------------------------------------------------- */
-
-/* acc += c[g]*s[g] lane-wise over ng groups (folded into the accumulators before the final
- * horizontal sum). */
-INLINE __m512 add_group_terms(__m512 acc, const float *c, const float *s, int64_t ng) {
-    for (int64_t g = 0; g < ng; g += 16) {
-        const __mmask16 m = mask16(ng - g);
-        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, c + g), _mm512_maskz_loadu_ps(m, s + g), acc);
-    }
-    return acc;
 }
 
 /* ---- int8 (prompts): 32 rows x NT tokens, one row per dpbusd lane -------------------------- *
