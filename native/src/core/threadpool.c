@@ -2,8 +2,11 @@
  * spinning briefly (so back-to-back per-token calls do not pay a futex wake-up) and then
  * sleeping on a condition variable. Every share of a task is claimed before it runs, and the
  * caller, once done with its own share, claims and runs any share whose worker has not
- * started yet: on a busy machine a descheduled worker delays nothing. Callers are serialised
- * by a mutex; a call made from inside a task runs inline on one thread. */
+ * started yet: a worker descheduled before it starts delays nothing (one preempted in the
+ * middle of its share does: the caller must wait for it). Waiting threads spin only briefly
+ * before they yield the core between checks: on a busy machine the OS often puts a woken
+ * worker on the caller's core, where a spinning thread would only delay the other. Callers
+ * are serialised by a mutex; a call made from inside a task runs inline on one thread. */
 #include "core/threadpool.h"
 
 #include <pthread.h>
@@ -14,6 +17,9 @@
 
 #define POOL_MAX_THREADS 256
 #define SPIN_NS 100000 /* how long an idle worker spins before sleeping */
+/* Spinning past this yields the core between checks: when the OS has put a worker on the
+ * caller's core (it does on a busy machine), a spinning thread would only delay the other. */
+#define PURE_SPIN_NS 5000
 #define CALLER_SPIN_NS 50000 /* how long the caller spins for unfinished shares before sleeping */
 
 typedef struct {
@@ -55,7 +61,11 @@ static int spin_for_task(atomic_uint *go, unsigned seen) {
     for (int i = 1;; i++) {
         if (atomic_load_explicit(go, memory_order_acquire) != seen) return 1;
         cpu_relax();
-        if ((i & 63) == 0 && now_ns() - start > SPIN_NS) return 0;
+        if ((i & 63) == 0) {
+            const int64_t spent = now_ns() - start;
+            if (spent > SPIN_NS) return 0;
+            if (spent > PURE_SPIN_NS) sched_yield();
+        }
     }
 }
 
@@ -80,7 +90,9 @@ static void wait_shares(void) {
     const int64_t start = now_ns();
     for (int i = 1; atomic_load_explicit(&g_pool.pending, memory_order_acquire) > 0; i++) {
         cpu_relax();
-        if ((i & 63) == 0 && now_ns() - start > CALLER_SPIN_NS) {
+        if ((i & 63) != 0) continue;
+        const int64_t spent = now_ns() - start;
+        if (spent > CALLER_SPIN_NS) {
             pthread_mutex_lock(&g_pool.wake_lock);
             atomic_store(&g_pool.caller_sleeping, 1);
             while (atomic_load(&g_pool.pending) > 0) pthread_cond_wait(&g_pool.done_cond, &g_pool.wake_lock);
@@ -88,6 +100,7 @@ static void wait_shares(void) {
             pthread_mutex_unlock(&g_pool.wake_lock);
             return;
         }
+        if (spent > PURE_SPIN_NS) sched_yield();
     }
 }
 
