@@ -282,6 +282,8 @@ int main(void) {
         }
         test_shape(type, 1, blck == 1 ? 1 : blck, 2, 1);
         test_shape(type, 301, n_in_a, 1, 0); /* many row units per thread */
+        /* long rows: several column chunks of the prompt kernels (and KC tiles of the f32 path) */
+        test_shape(type, 40, blck == 256 ? 1280 : blck == 32 ? 1088 : 1040, 17, 0);
         test_t_acc(type, 37, n_in_b, 5);
         test_t_acc(type, 70, n_in_a, 1);
     }
