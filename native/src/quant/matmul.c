@@ -32,7 +32,7 @@
 #define H16_MAX_TOK 4
 #define ACT_PARALLEL_TOK 16 /* from this many tokens the activations are quantized in parallel */
 #define UNITS_PER_THREAD 8 /* units per thread and product: enough to even out uneven threads */
-#define UNIT_MIN_ROWS 16
+#define UNIT_MIN_ROWS 16 /* a unit's rows are a multiple of 4 (f32 and direct tiles), or of MC (panels) */
 
 const l4_gemm_kernels *l4_gemm_select(void) {
     switch (l4_simd_level()) {
@@ -323,11 +323,13 @@ void l4_matmul_ops(const l4_matmul_op *ops, int n_ops, int64_t n_in, const float
             act_task(&c, 0, 1);
         }
     }
-    /* units: about UNITS_PER_THREAD per thread over all products, at least UNIT_MIN_ROWS rows */
+    /* units: about UNITS_PER_THREAD per thread over all products */
     const int64_t per_unit = (total_rows + (int64_t)nth * UNITS_PER_THREAD - 1) / ((int64_t)nth * UNITS_PER_THREAD);
     for (int i = 0; i < c.n_ops; i++) {
         op_plan *p = &c.ops[i];
-        p->unit_rows = per_unit < UNIT_MIN_ROWS ? UNIT_MIN_ROWS : (per_unit + 3) & ~(int64_t)3;
+        const int64_t mult = p->path == PATH_UNPACK ? MC : 4;
+        p->unit_rows = per_unit < UNIT_MIN_ROWS ? UNIT_MIN_ROWS : per_unit;
+        p->unit_rows = (p->unit_rows + mult - 1) / mult * mult;
         c.n_units += (p->op.n_out + p->unit_rows - 1) / p->unit_rows;
         p->unit_end = c.n_units;
     }
