@@ -3,7 +3,11 @@
  * model of the stories15M shape (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000, untied),
  * written once in f32 and re-encoded with the quantize tool per type.
  *
- *   bench_forward [-t threads] [-r reps] [--exact] [types...]   types: f32 q8_0 q4_0 q4_k_m ...
+ *   bench_forward [-t threads] [-r reps] [--exact] [--only pp|tg] [--simd level] [--dim n] [types...]
+ *   types: f32 q8_0 q4_0 q4_k_m f16 q6_k q4_k; --only skips the other phase (for profiling);
+ *   --simd caps the SIMD level (0 scalar, 1 AVX2, 2 AVX-512); --dim 256 (any multiple of 64:
+ *   heads of 64) gives rows K-quants can hold, so q4_k_m is truly Q4_K/Q6_K (llama.cpp's
+ *   figures are for the 288 shape only).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +53,7 @@ static void fail(const char *what) {
 }
 
 /* tokens/s of each rep, sorted. */
-static void run(lora4j_context *ctx, int reps, int n_vocab, double *pp, double *tg) {
+static void run(lora4j_context *ctx, int reps, int n_vocab, int phases, double *pp, double *tg) {
     int32_t tok[PP];
     uint32_t s = 5;
     for (int i = 0; i < PP; i++) tok[i] = (int32_t)(fx_rand(&s) % (uint32_t)n_vocab);
@@ -57,10 +61,10 @@ static void run(lora4j_context *ctx, int reps, int n_vocab, double *pp, double *
     for (int r = -1; r < reps; r++) { /* rep -1 warms caches and the thread pool */
         lora4j_kv_seq_clear(ctx, 0);
         double t0 = now();
-        if (lora4j_decode(ctx, tok, NULL, NULL, PP, NULL, logits, n_vocab) != LORA4J_OK) fail("pp");
+        if ((phases & 1) && lora4j_decode(ctx, tok, NULL, NULL, PP, NULL, logits, n_vocab) != LORA4J_OK) fail("pp");
         double t1 = now();
         lora4j_kv_seq_clear(ctx, 0);
-        for (int i = 0; i < TG; i++) {
+        for (int i = 0; (phases & 2) && i < TG; i++) {
             if (lora4j_decode(ctx, tok + i, NULL, NULL, 1, NULL, logits, n_vocab) != LORA4J_OK) fail("tg");
         }
         double t2 = now();
@@ -75,20 +79,29 @@ static void run(lora4j_context *ctx, int reps, int n_vocab, double *pp, double *
 }
 
 int main(int argc, char **argv) {
-    int n_threads = 2, reps = 5, exact = 0, first_type = argc;
+    int n_threads = 2, reps = 5, exact = 0, phases = 3, dim = 288, first_type = argc;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) n_threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--exact") == 0) exact = 1;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) phases = strcmp(argv[++i], "pp") == 0 ? 1 : 2;
+        else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc) dim = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--simd") == 0 && i + 1 < argc) {
+            if (lora4j_simd_set(atoi(argv[++i])) != LORA4J_OK) fail("--simd");
+        }
         else { first_type = i; break; }
     }
     if (reps < 1) reps = 1;
     fx_model m = fx_default();
     m.n_vocab = 32000;
-    m.n_embd = 288;
+    if (dim != 288 && (dim <= 0 || dim % 64 != 0)) {
+        fprintf(stderr, "--dim: %d is neither 288 nor a positive multiple of 64\n", dim);
+        return 1;
+    }
+    m.n_embd = dim;
     m.n_layer = 6;
-    m.n_head = 6;
-    m.n_head_kv = 6;
+    m.n_head = dim == 288 ? 6 : dim / 64;
+    m.n_head_kv = m.n_head;
     m.n_ff = 768;
     m.n_ctx_train = 256;
     char dir[] = "/tmp/l4-bench-XXXXXX", f32_path[64], q_path[64];
@@ -97,8 +110,8 @@ int main(int argc, char **argv) {
     snprintf(q_path, sizeof q_path, "%s/q.gguf", dir);
     if (fx_write(&m, f32_path) != LORA4J_OK) fail("writing the f32 model");
 
-    printf("stories15M shape, %d threads, %d reps, %s path; tokens/s min / median / max\n", n_threads, reps,
-           exact ? "exact f32" : "fast int8");
+    printf("stories15M shape (dim %d), %d threads, %d reps, %s path, SIMD level %d; tokens/s min / median / max\n",
+           dim, n_threads, reps, exact ? "exact f32" : "fast int8", lora4j_simd_active());
     printf("%-8s %-26s %-26s %s\n", "type", "pp128", "tg32", "llama.cpp pp128 / tg32");
     double *pp = malloc((size_t)reps * sizeof(double)), *tg = malloc((size_t)reps * sizeof(double));
     for (size_t k = 0; k < sizeof k_types / sizeof k_types[0]; k++) {
@@ -125,11 +138,13 @@ int main(int argc, char **argv) {
         cp.exact_f32 = exact;
         if (lora4j_model_load(path, lora4j_model_default_params(), &model) != LORA4J_OK) fail("load");
         if (lora4j_context_new(model, cp, &ctx) != LORA4J_OK) fail("context");
-        run(ctx, reps, m.n_vocab, pp, tg);
+        run(ctx, reps, m.n_vocab, phases, pp, tg);
         char a[40], b[40], c[40] = "";
         snprintf(a, sizeof a, "%7.0f %7.0f %7.0f", pp[0], pp[reps / 2], pp[reps - 1]);
         snprintf(b, sizeof b, "%6.0f %6.0f %6.0f", tg[0], tg[reps / 2], tg[reps - 1]);
-        if (bt->llama_pp > 0) snprintf(c, sizeof c, "%6.0f / %4.0f", bt->llama_pp, bt->llama_tg);
+        if (!(phases & 1)) snprintf(a, sizeof a, "%7s %7s %7s", "-", "-", "-");
+        if (!(phases & 2)) snprintf(b, sizeof b, "%6s %6s %6s", "-", "-", "-");
+        if (bt->llama_pp > 0 && dim == 288) snprintf(c, sizeof c, "%6.0f / %4.0f", bt->llama_pp, bt->llama_tg);
         printf("%-8s %-26s %-26s %s\n", bt->name, a, b, c);
         fflush(stdout);
         lora4j_context_free(ctx);

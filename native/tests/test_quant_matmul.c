@@ -219,22 +219,75 @@ static void test_t_acc(int32_t type, int64_t n_out, int64_t n_in, int64_t n_tok)
     free_problem(&p);
 }
 
+/* l4_matmul_ops gives each op exactly what l4_matmul gives it: a set mixing both int8 kinds,
+ * a float type and an empty op, on the direct, unpacked and exact paths, 1 and 2 threads. */
+static void test_ops_set(void) {
+    enum { N_IN = 512, N_OPS = 4 };
+    const int32_t types[N_OPS] = {LORA4J_TYPE_Q4_K, LORA4J_TYPE_Q8_0, LORA4J_TYPE_F16, LORA4J_TYPE_Q6_K};
+    const int64_t n_out[N_OPS] = {37, 70, 9, 0};
+    const int64_t toks[] = {1, 3, 20};
+    uint8_t *w[N_OPS];
+    float *src = malloc((size_t)70 * N_IN * sizeof(float));
+    for (int i = 0; i < N_OPS; i++) {
+        const int64_t rb = lora4j_row_bytes(types[i], N_IN);
+        w[i] = malloc((size_t)(rb * (n_out[i] > 0 ? n_out[i] : 1)));
+        qt_fill_gauss(src, n_out[i] * N_IN, 0.5f);
+        if (n_out[i] > 0) {
+            QT_CHECK(lora4j_quantize(types[i], src, n_out[i], N_IN, w[i], (size_t)(rb * n_out[i])) == LORA4J_OK, "quantize");
+        }
+    }
+    free(src);
+    float *x = malloc((size_t)20 * N_IN * sizeof(float));
+    qt_fill_gauss(x, 20 * N_IN, 1.0f);
+    for (int k = 0; k < 3; k++) {
+        const int64_t nt = toks[k];
+        for (int exact = 0; exact <= 1; exact++) {
+            for (int threads = 1; threads <= 2; threads++) {
+                l4_matmul_op ops[N_OPS];
+                float *one[N_OPS];
+                for (int i = 0; i < N_OPS; i++) {
+                    const int64_t len = nt * n_out[i] + 1;
+                    ops[i] = (l4_matmul_op){types[i], w[i], n_out[i], malloc((size_t)len * sizeof(float)), n_out[i]};
+                    one[i] = malloc((size_t)len * sizeof(float));
+                    for (int64_t j = 0; j < len; j++) ops[i].y[j] = one[i][j] = SENTINEL;
+                    l4_matmul(types[i], w[i], n_out[i], N_IN, x, N_IN, nt, one[i], n_out[i], threads, exact);
+                }
+                l4_matmul_ops(ops, N_OPS, N_IN, x, N_IN, nt, threads, exact);
+                for (int i = 0; i < N_OPS; i++) {
+                    QT_CHECK(memcmp(ops[i].y, one[i], (size_t)(nt * n_out[i] + 1) * sizeof(float)) == 0,
+                             "ops set: op %d (%s), %lld tokens, exact %d, %d thread(s) differs from l4_matmul", i,
+                             lora4j_type_name(types[i]), (long long)nt, exact, threads);
+                    free(ops[i].y), free(one[i]);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < N_OPS; i++) free(w[i]);
+    free(x);
+}
+
 int main(void) {
     qt_seed(2024);
-    const int64_t toks[] = {1, 3, 17, 128};
+    /* few tokens take the direct kernels (tiles of 2 tokens and a tail; 32-block types up to
+     * 3 tokens, K-quants up to 8), 17 and 128 the unpacked ones */
+    const int64_t toks[] = {1, 2, 3, 4, 7, 17, 128};
     for (int ti = 0; ti < QT_N_TYPES; ti++) {
         const int32_t type = qt_types[ti];
         const int64_t blck = lora4j_type_block_size(type);
         const int64_t n_in_a = blck == 256 ? 256 : blck == 32 ? 288 : 37; /* 37: f32 tails */
         const int64_t n_in_b = blck == 256 ? 768 : blck == 32 ? 96 : 288;
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 7; k++) {
             test_shape(type, 67, n_in_a, toks[k], k == 2 ? 3 : 0);
-            test_shape(type, k == 3 ? 33 : 5, n_in_b, toks[k], 0);
+            test_shape(type, k == 6 ? 33 : 5, n_in_b, toks[k], 0);
         }
         test_shape(type, 1, blck == 1 ? 1 : blck, 2, 1);
+        test_shape(type, 301, n_in_a, 1, 0); /* many row units per thread */
+        /* long rows: several column chunks of the prompt kernels (and KC tiles of the f32 path) */
+        test_shape(type, 40, blck == 256 ? 1280 : blck == 32 ? 1088 : 1040, 17, 0);
         test_t_acc(type, 37, n_in_b, 5);
         test_t_acc(type, 70, n_in_a, 1);
     }
+    test_ops_set();
     printf("worst fast-path relative RMS: %.4g\n", g_worst_fast);
     return qt_finish("test_quant_matmul");
 }

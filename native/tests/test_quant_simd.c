@@ -1,8 +1,10 @@
 /* SIMD kernels against the scalar reference, bit for bit: dequantization of every type (on
- * quantized data and on random bytes, whose fp16 scales include infinities and NaNs) and the
- * unpacking to the int8 path's canonical form, at every SIMD level this CPU has. */
+ * quantized data and on random bytes, whose fp16 scales include infinities and NaNs), the
+ * unpacking to the int8 path's canonical form, and the int8 quantization of activations
+ * (NaN, infinities, zero and subnormal blocks included), at every SIMD level this CPU has. */
 #include <string.h>
 
+#include "quant/gemm.h"
 #include "quant/quant_impl.h"
 #include "quant_test.h"
 
@@ -36,6 +38,45 @@ static void unpack_at(int32_t type, int32_t level, const uint8_t *q, unpacked_bu
     l4_unpacked v = {buf->u, kind == L4_KIND_A ? buf->dexp : 0, kind == L4_KIND_B ? buf->scx : 0,
                      kind == L4_KIND_B ? buf->d : 0, buf->c};
     l4_unpack_for(type)(q, N_ELEMS, &v);
+}
+
+enum { ACT_TOK = 3 };
+
+typedef struct {
+    int8_t q[ACT_TOK * N_ELEMS];
+    float dexp[ACT_TOK * N_ELEMS / 4];
+    float d[ACT_TOK * N_ELEMS / 256];
+    float s[ACT_TOK * N_ELEMS / 16];
+    int16_t bs[ACT_TOK * N_ELEMS / 16];
+} act_buf;
+
+static void quantize_acts_at(int32_t level, const float *x, int kind, act_buf *buf) {
+    memset(buf, 0xA5, sizeof *buf);
+    lora4j_simd_set(level);
+    const l4_qact a = {buf->q, kind == L4_KIND_A ? buf->dexp : 0, kind == L4_KIND_B ? buf->d : 0, buf->s, buf->bs};
+    l4_quantize_acts(x, N_ELEMS + 5, 0, ACT_TOK, N_ELEMS, kind, &a);
+}
+
+static void test_act_quant(int32_t top) {
+    static float x[ACT_TOK * (N_ELEMS + 5)];
+    static act_buf ref, got;
+    qt_fill_gauss(x, ACT_TOK * (N_ELEMS + 5), 2.0f);
+    /* special blocks: NaN and infinities inside, all zero, subnormal (127/amax overflows), huge */
+    x[3] = NAN;
+    x[40] = INFINITY;
+    x[70] = -INFINITY;
+    for (int i = 256; i < 512; i++) x[i] = 0.0f;
+    for (int i = 512; i < 768; i++) x[i] = (float)(i - 600) * 1e-44f;
+    for (int i = 768; i < 1024; i++) x[i] *= 3e37f;
+    x[N_ELEMS + 5 + 100] = -NAN;
+    for (int kind = L4_KIND_A; kind <= L4_KIND_B; kind++) {
+        quantize_acts_at(0, x, kind, &ref);
+        for (int32_t level = 1; level <= top; level++) {
+            quantize_acts_at(level, x, kind, &got);
+            QT_CHECK(memcmp(&ref, &got, sizeof ref) == 0, "activation quantization, kind %d, level %d differs from scalar",
+                     kind, level);
+        }
+    }
 }
 
 int main(void) {
@@ -78,6 +119,7 @@ int main(void) {
             }
         }
     }
+    test_act_quant(top);
     lora4j_simd_set(top);
     return qt_finish("test_quant_simd");
 }

@@ -2,8 +2,11 @@
  * spinning briefly (so back-to-back per-token calls do not pay a futex wake-up) and then
  * sleeping on a condition variable. Every share of a task is claimed before it runs, and the
  * caller, once done with its own share, claims and runs any share whose worker has not
- * started yet: on a busy machine a descheduled worker delays nothing. Callers are serialised
- * by a mutex; a call made from inside a task runs inline on one thread. */
+ * started yet: a worker descheduled before it starts delays nothing (one preempted in the
+ * middle of its share does: the caller must wait for it). Waiting threads spin only briefly
+ * before they yield the core between checks: on a busy machine the OS often puts a woken
+ * worker on the caller's core, where a spinning thread would only delay the other. Callers
+ * are serialised by a mutex; a call made from inside a task runs inline on one thread. */
 #include "core/threadpool.h"
 
 #include <pthread.h>
@@ -13,7 +16,11 @@
 #include <unistd.h>
 
 #define POOL_MAX_THREADS 256
-#define SPIN_NS 100000 /* how long an idle worker or a waiting caller spins before backing off */
+#define SPIN_NS 100000 /* how long an idle worker spins before sleeping */
+/* Spinning past this yields the core between checks: when the OS has put a worker on the
+ * caller's core (it does on a busy machine), a spinning thread would only delay the other. */
+#define PURE_SPIN_NS 5000
+#define CALLER_SPIN_NS 50000 /* how long the caller spins for unfinished shares before sleeping */
 
 typedef struct {
     _Alignas(64) atomic_uint go; /* bumped by the caller for each task this worker may join */
@@ -24,7 +31,9 @@ static struct {
     pthread_mutex_t call_lock; /* one caller at a time */
     pthread_mutex_t wake_lock;
     pthread_cond_t wake_cond;
+    pthread_cond_t done_cond;   /* the caller sleeps on it when a share outlasts its spin */
     atomic_int n_sleeping;
+    atomic_int caller_sleeping;
     _Alignas(64) atomic_int pending; /* shares claimed or not, still to finish */
     l4_task_fn fn;
     void *ctx;
@@ -33,7 +42,8 @@ static struct {
     worker_t workers[POOL_MAX_THREADS];
 } g_pool = {.call_lock = PTHREAD_MUTEX_INITIALIZER,
             .wake_lock = PTHREAD_MUTEX_INITIALIZER,
-            .wake_cond = PTHREAD_COND_INITIALIZER};
+            .wake_cond = PTHREAD_COND_INITIALIZER,
+            .done_cond = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int tl_in_task;
 
@@ -51,7 +61,11 @@ static int spin_for_task(atomic_uint *go, unsigned seen) {
     for (int i = 1;; i++) {
         if (atomic_load_explicit(go, memory_order_acquire) != seen) return 1;
         cpu_relax();
-        if ((i & 63) == 0 && now_ns() - start > SPIN_NS) return 0;
+        if ((i & 63) == 0) {
+            const int64_t spent = now_ns() - start;
+            if (spent > SPIN_NS) return 0;
+            if (spent > PURE_SPIN_NS) sched_yield();
+        }
     }
 }
 
@@ -61,7 +75,33 @@ static void run_share(int ith) {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&g_pool.workers[ith].claimed, &expected, 1)) return;
     g_pool.fn(g_pool.ctx, ith, g_pool.nth);
-    atomic_fetch_sub_explicit(&g_pool.pending, 1, memory_order_release);
+    /* seq_cst pairs with the caller's flag store and pending load in wait_shares */
+    if (atomic_fetch_sub(&g_pool.pending, 1) == 1 && atomic_load(&g_pool.caller_sleeping)) {
+        pthread_mutex_lock(&g_pool.wake_lock);
+        pthread_cond_broadcast(&g_pool.done_cond);
+        pthread_mutex_unlock(&g_pool.wake_lock);
+    }
+}
+
+/* The caller's wait for the shares workers have started: a short spin, then sleep. A sleeping
+ * caller frees its core, which the scheduler can hand to a worker it had preempted (on a
+ * busy machine, that worker is what the caller waits for). */
+static void wait_shares(void) {
+    const int64_t start = now_ns();
+    for (int i = 1; atomic_load_explicit(&g_pool.pending, memory_order_acquire) > 0; i++) {
+        cpu_relax();
+        if ((i & 63) != 0) continue;
+        const int64_t spent = now_ns() - start;
+        if (spent > CALLER_SPIN_NS) {
+            pthread_mutex_lock(&g_pool.wake_lock);
+            atomic_store(&g_pool.caller_sleeping, 1);
+            while (atomic_load(&g_pool.pending) > 0) pthread_cond_wait(&g_pool.done_cond, &g_pool.wake_lock);
+            atomic_store(&g_pool.caller_sleeping, 0);
+            pthread_mutex_unlock(&g_pool.wake_lock);
+            return;
+        }
+        if (spent > PURE_SPIN_NS) sched_yield();
+    }
 }
 
 static void *worker_main(void *arg) {
@@ -139,13 +179,6 @@ void l4_parallel(l4_task_fn fn, void *ctx, int n_threads) {
     for (int i = 1; i <= n_helpers; i++) run_share(i); /* shares no worker has started */
     for (int i = n_helpers + 1; i < nth; i++) fn(ctx, i, nth); /* workers that could not start */
     tl_in_task = 0;
-    const int64_t start = now_ns();
-    for (int i = 1; atomic_load_explicit(&g_pool.pending, memory_order_acquire) > 0; i++) {
-        if ((i & 63) == 0 && now_ns() - start > SPIN_NS) {
-            sched_yield();
-        } else {
-            cpu_relax();
-        }
-    }
+    wait_shares();
     pthread_mutex_unlock(&g_pool.call_lock);
 }

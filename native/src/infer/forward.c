@@ -21,6 +21,18 @@ static void project(const lora4j_context *c, int il, int t, const l4_matrix *w, 
     l4_project(w, &c->lora, il, t, x, n, y, c->p.n_threads, c->p.exact_f32);
 }
 
+/* Several adapted projections of the same input (q/k/v, or gate/up) as one set of products
+ * (one quantization of x, one parallel region), then each target's adapters. */
+static void project_set(const lora4j_context *c, int il, const int *targets, const l4_matrix *const *ws,
+                        float *const *ys, int n_set, const float *x, int64_t n) {
+    l4_matmul_op ops[L4_MATMUL_MAX_OPS];
+    for (int i = 0; i < n_set; i++) ops[i] = (l4_matmul_op){ws[i]->type, ws[i]->data, ws[i]->n_out, ys[i], ws[i]->n_out};
+    l4_matmul_ops(ops, n_set, ws[0]->n_in, x, ws[0]->n_in, n, c->p.n_threads, c->p.exact_f32);
+    if (c->lora.n > 0) {
+        for (int i = 0; i < n_set; i++) l4_lora_stack_forward(&c->lora, il, targets[i], x, n, ys[i], c->p.n_threads);
+    }
+}
+
 /* Append the chunk's keys and values to their sequences' caches. */
 static void store_kv(lora4j_context *c, int il, int64_t n) {
     const int hd = c->model->hp.head_dim;
@@ -38,9 +50,10 @@ static void attention_block(lora4j_context *c, int il, int64_t n) {
     const lora4j_hparams *hp = &c->model->hp;
     const l4_layer *ly = &c->model->layers[il];
     l4_rmsnorm(c->x, ly->attn_norm, c->xn, n, hp->n_embd, hp->rms_eps);
-    project(c, il, L4_T_Q, &ly->wq, c->xn, n, c->q);
-    project(c, il, L4_T_K, &ly->wk, c->xn, n, c->k);
-    project(c, il, L4_T_V, &ly->wv, c->xn, n, c->v);
+    const int targets[3] = {L4_T_Q, L4_T_K, L4_T_V};
+    const l4_matrix *ws[3] = {&ly->wq, &ly->wk, &ly->wv};
+    float *ys[3] = {c->q, c->k, c->v};
+    project_set(c, il, targets, ws, ys, 3, c->xn, n);
     if (ly->bq) l4_add_bias(c->q, ly->bq, n, c->n_q);
     if (ly->bk) l4_add_bias(c->k, ly->bk, n, c->n_kv);
     if (ly->bv) l4_add_bias(c->v, ly->bv, n, c->n_kv);
@@ -64,8 +77,10 @@ static void ffn_block(lora4j_context *c, int il, int64_t n) {
     const lora4j_hparams *hp = &c->model->hp;
     const l4_layer *ly = &c->model->layers[il];
     l4_rmsnorm(c->x, ly->ffn_norm, c->xn, n, hp->n_embd, hp->rms_eps);
-    project(c, il, L4_T_GATE, &ly->ffn_gate, c->xn, n, c->gate);
-    project(c, il, L4_T_UP, &ly->ffn_up, c->xn, n, c->up);
+    const int targets[2] = {L4_T_GATE, L4_T_UP};
+    const l4_matrix *ws[2] = {&ly->ffn_gate, &ly->ffn_up};
+    float *ys[2] = {c->gate, c->up};
+    project_set(c, il, targets, ws, ys, 2, c->xn, n);
     l4_swiglu(c->gate, c->up, n, hp->n_ff, c->p.n_threads);
     project(c, il, L4_T_DOWN, &ly->ffn_down, c->gate, n, c->xn);
     l4_add(c->x, c->xn, n * hp->n_embd);

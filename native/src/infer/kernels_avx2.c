@@ -68,6 +68,19 @@ static inline float dot1(const float *q, const float *k, int64_t hd) {
     return s;
 }
 
+/* out[0..8*NV) = inv * sum_j p_j v_j[0..8*NV), the V rows hd apart. */
+static inline __attribute__((always_inline)) void v_pass(const float *p, const float *v, int64_t n_keys, int64_t hd,
+                                                         float inv, float *out, int NV) {
+    __m256 o[8];
+    for (int i = 0; i < NV; i++) o[i] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < n_keys; j++) {
+        const __m256 pj = _mm256_broadcast_ss(p + j);
+        for (int i = 0; i < NV; i++) o[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(v + j * hd + 8 * i), o[i]);
+    }
+    const __m256 vi = _mm256_set1_ps(inv);
+    for (int i = 0; i < NV; i++) _mm256_storeu_ps(out + 8 * i, _mm256_mul_ps(o[i], vi));
+}
+
 void l4_attend_row_avx2(const float *q, const float *k, const float *v, int64_t n_keys, int64_t hd,
                         float scale, float *scores, float *out) {
     const __m128 vscale = _mm_set1_ps(scale);
@@ -93,28 +106,22 @@ void l4_attend_row_avx2(const float *q, const float *k, const float *v, int64_t 
     }
     const float inv = 1.0f / sum;
 
-    /* out = sum_j p_j v_j, 32 output lanes at a time kept in registers across all keys. */
+    /* out = sum_j p_j v_j, up to 64 output lanes at a time kept in registers across all keys
+     * (a head of 64 or fewer in one pass over V) */
     int64_t d = 0;
-    for (; d + 32 <= hd; d += 32) {
-        __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
-        for (j = 0; j < n_keys; j++) {
-            const float *vj = v + j * hd + d;
-            __m256 p = _mm256_broadcast_ss(scores + j);
-            o0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj), o0);
-            o1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8), o1);
-            o2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 16), o2);
-            o3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 24), o3);
+    while (d + 8 <= hd) {
+        const int64_t nv = (hd - d) / 8 < 8 ? (hd - d) / 8 : 8;
+        switch (nv) {
+        case 8: v_pass(scores, v + d, n_keys, hd, inv, out + d, 8); break;
+        case 7: v_pass(scores, v + d, n_keys, hd, inv, out + d, 7); break;
+        case 6: v_pass(scores, v + d, n_keys, hd, inv, out + d, 6); break;
+        case 5: v_pass(scores, v + d, n_keys, hd, inv, out + d, 5); break;
+        case 4: v_pass(scores, v + d, n_keys, hd, inv, out + d, 4); break;
+        case 3: v_pass(scores, v + d, n_keys, hd, inv, out + d, 3); break;
+        case 2: v_pass(scores, v + d, n_keys, hd, inv, out + d, 2); break;
+        default: v_pass(scores, v + d, n_keys, hd, inv, out + d, 1); break;
         }
-        __m256 vi = _mm256_set1_ps(inv);
-        _mm256_storeu_ps(out + d, _mm256_mul_ps(o0, vi));
-        _mm256_storeu_ps(out + d + 8, _mm256_mul_ps(o1, vi));
-        _mm256_storeu_ps(out + d + 16, _mm256_mul_ps(o2, vi));
-        _mm256_storeu_ps(out + d + 24, _mm256_mul_ps(o3, vi));
-    }
-    for (; d + 8 <= hd; d += 8) {
-        __m256 o = _mm256_setzero_ps();
-        for (j = 0; j < n_keys; j++) o = _mm256_fmadd_ps(_mm256_broadcast_ss(scores + j), _mm256_loadu_ps(v + j * hd + d), o);
-        _mm256_storeu_ps(out + d, _mm256_mul_ps(o, _mm256_set1_ps(inv)));
+        d += 8 * nv;
     }
     for (; d < hd; d++) {
         float o = 0;

@@ -22,6 +22,31 @@ static void gemm_f32(const float *w, int64_t ldw, int64_t nr, const float *x, in
     }
 }
 
+static float h16_at(const uint8_t *p, int bf16) {
+    const uint16_t h = l4_rd16(p);
+    return bf16 ? l4_bf16_to_fp32(h) : l4_fp16_to_fp32(h);
+}
+
+static void gemm_h16(const uint8_t *w, int64_t ldw, int64_t nr, const float *x, int64_t ldx, int64_t nt,
+                     int64_t k, float *y, int64_t ldy, int bf16) {
+    for (int64_t t = 0; t < nt; t++) {
+        const float *xt = x + t * ldx;
+        for (int64_t r = 0; r < nr; r++) {
+            const uint8_t *wr = w + 2 * r * ldw;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+            int64_t i = 0;
+            for (; i + 4 <= k; i += 4) {
+                s0 += h16_at(wr + 2 * i, bf16) * xt[i];
+                s1 += h16_at(wr + 2 * i + 2, bf16) * xt[i + 1];
+                s2 += h16_at(wr + 2 * i + 4, bf16) * xt[i + 2];
+                s3 += h16_at(wr + 2 * i + 6, bf16) * xt[i + 3];
+            }
+            for (; i < k; i++) s0 += h16_at(wr + 2 * i, bf16) * xt[i];
+            y[t * ldy + r] = (s0 + s1) + (s2 + s3);
+        }
+    }
+}
+
 static void gemm_t_f32(const float *w, int64_t ldw, int64_t no, const float *dy, int64_t lddy,
                        int64_t nt, int64_t nc, float *dx, int64_t lddx) {
     for (int64_t t = 0; t < nt; t++) {
@@ -85,4 +110,4 @@ static void gemm_qb(const l4_unpacked *w, int64_t nr, const l4_qact *x, int64_t 
     }
 }
 
-const l4_gemm_kernels l4_gemm_scalar = {gemm_f32, gemm_t_f32, gemm_qa, gemm_qb};
+const l4_gemm_kernels l4_gemm_scalar = {gemm_f32, gemm_h16, gemm_t_f32, gemm_qa, gemm_qb, 0};

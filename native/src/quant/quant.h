@@ -42,6 +42,23 @@ void l4_matmul(int32_t type, const void *w, int64_t n_out, int64_t n_in,
                const float *x, int64_t ldx, int64_t n_tok,
                float *y, int64_t ldy, int n_threads, int exact);
 
+/* One product of a set that shares its activations: y[t*ldy + o] = sum_i W[o][i] * x[t*ldx + i]. */
+typedef struct l4_matmul_op {
+    int32_t type;
+    const void *w;   /* n_out rows of n_in elements of type */
+    int64_t n_out;
+    float *y;
+    int64_t ldy;
+} l4_matmul_op;
+
+#define L4_MATMUL_MAX_OPS 4
+
+/* l4_matmul for several weights applied to the same x (a layer's q/k/v or gate/up
+ * projections): the activations are quantized once and all products share one parallel
+ * region. Each y is what l4_matmul gives for its op. */
+void l4_matmul_ops(const l4_matmul_op *ops, int n_ops, int64_t n_in, const float *x, int64_t ldx,
+                   int64_t n_tok, int n_threads, int exact);
+
 /* dX accumulate for backward through a frozen weight:
  * dx[t*lddx + i] += sum_o W[o][i] * dy[t*lddy + o]  (x-gradient of y = W x), f32, exact. */
 void l4_matmul_t_acc(int32_t type, const void *w, int64_t n_out, int64_t n_in,
