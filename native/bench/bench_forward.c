@@ -17,6 +17,8 @@
 
 #include "../tests/model_fixture_build.h"
 
+#include "bench_util.h"
+
 #define PP 128
 #define TG 32
 
@@ -36,22 +38,6 @@ static const bench_type k_types[] = {
     {"q4_k", LORA4J_TYPE_Q4_K, 0, 0},
 };
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void fail(const char *what) {
-    fprintf(stderr, "%s: %s\n", what, lora4j_last_error());
-    exit(1);
-}
-
 /* tokens/s of each rep, sorted. */
 static void run(lora4j_context *ctx, int reps, int n_vocab, int phases, double *pp, double *tg) {
     int32_t tok[PP];
@@ -60,21 +46,21 @@ static void run(lora4j_context *ctx, int reps, int n_vocab, int phases, double *
     float *logits = malloc((size_t)n_vocab * sizeof(float));
     for (int r = -1; r < reps; r++) { /* rep -1 warms caches and the thread pool */
         lora4j_kv_seq_clear(ctx, 0);
-        double t0 = now();
-        if ((phases & 1) && lora4j_decode(ctx, tok, NULL, NULL, PP, NULL, logits, n_vocab) != LORA4J_OK) fail("pp");
-        double t1 = now();
+        double t0 = bench_now();
+        if ((phases & 1) && lora4j_decode(ctx, tok, NULL, NULL, PP, NULL, logits, n_vocab) != LORA4J_OK) bench_fail("pp");
+        double t1 = bench_now();
         lora4j_kv_seq_clear(ctx, 0);
         for (int i = 0; (phases & 2) && i < TG; i++) {
-            if (lora4j_decode(ctx, tok + i, NULL, NULL, 1, NULL, logits, n_vocab) != LORA4J_OK) fail("tg");
+            if (lora4j_decode(ctx, tok + i, NULL, NULL, 1, NULL, logits, n_vocab) != LORA4J_OK) bench_fail("tg");
         }
-        double t2 = now();
+        double t2 = bench_now();
         if (r >= 0) {
             pp[r] = PP / (t1 - t0);
             tg[r] = TG / (t2 - t1);
         }
     }
-    qsort(pp, (size_t)reps, sizeof *pp, cmp_double);
-    qsort(tg, (size_t)reps, sizeof *tg, cmp_double);
+    bench_sort(pp, reps);
+    bench_sort(tg, reps);
     free(logits);
 }
 
@@ -87,7 +73,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) phases = strcmp(argv[++i], "pp") == 0 ? 1 : 2;
         else if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc) dim = atoi(argv[++i]);
         else if (strcmp(argv[i], "--simd") == 0 && i + 1 < argc) {
-            if (lora4j_simd_set(atoi(argv[++i])) != LORA4J_OK) fail("--simd");
+            if (lora4j_simd_set(atoi(argv[++i])) != LORA4J_OK) bench_fail("--simd");
         }
         else { first_type = i; break; }
     }
@@ -108,7 +94,7 @@ int main(int argc, char **argv) {
     if (!mkdtemp(dir)) return 1;
     snprintf(f32_path, sizeof f32_path, "%s/f32.gguf", dir);
     snprintf(q_path, sizeof q_path, "%s/q.gguf", dir);
-    if (fx_write(&m, f32_path) != LORA4J_OK) fail("writing the f32 model");
+    if (fx_write(&m, f32_path) != LORA4J_OK) bench_fail("writing the f32 model");
 
     printf("stories15M shape (dim %d), %d threads, %d reps, %s path, SIMD level %d; tokens/s min / median / max\n",
            dim, n_threads, reps, exact ? "exact f32" : "fast int8", lora4j_simd_active());
@@ -136,8 +122,8 @@ int main(int argc, char **argv) {
         cp.n_ctx = 256;
         cp.n_threads = n_threads;
         cp.exact_f32 = exact;
-        if (lora4j_model_load(path, lora4j_model_default_params(), &model) != LORA4J_OK) fail("load");
-        if (lora4j_context_new(model, cp, &ctx) != LORA4J_OK) fail("context");
+        if (lora4j_model_load(path, lora4j_model_default_params(), &model) != LORA4J_OK) bench_fail("load");
+        if (lora4j_context_new(model, cp, &ctx) != LORA4J_OK) bench_fail("context");
         run(ctx, reps, m.n_vocab, phases, pp, tg);
         char a[40], b[40], c[40] = "";
         snprintf(a, sizeof a, "%7.0f %7.0f %7.0f", pp[0], pp[reps / 2], pp[reps - 1]);

@@ -17,6 +17,8 @@
 #include "core/threadpool.h"
 #include "train/grad_ops.h"
 
+#include "bench_util.h"
+
 #define ROWS 4
 #define SEQ 256
 #define N (ROWS * SEQ)
@@ -26,17 +28,6 @@
 #define FF 768
 #define VOCAB 32000
 #define RANK 16
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static float *randn(int64_t n, float scale, uint32_t *s) {
     float *p = malloc((size_t)n * sizeof(float));
@@ -61,11 +52,11 @@ static void measure(const char *what, bench_fn fn, void *ctx, double flops) {
     const int reps = g_reps < 64 ? g_reps : 64;
     fn(ctx);
     for (int r = 0; r < reps; r++) {
-        const double t0 = now();
+        const double t0 = bench_now();
         fn(ctx);
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof(double), cmp_double);
+    bench_sort(t, reps);
     printf("%-44s %9.2f ms (median %9.2f) %8.1f GFLOP/s\n", what, t[0] * 1e3, t[reps / 2] * 1e3, flops / t[0] * 1e-9);
 }
 

@@ -13,11 +13,7 @@
 #include "lora4j.h"
 #include "quant/quant.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench_util.h"
 
 static uint64_t g_rng = 88172645463325252ull;
 
@@ -28,11 +24,6 @@ static float gauss(void) {
         u[i] = ((double)(g_rng >> 11) + 0.5) / 9007199254740992.0;
     }
     return (float)(sqrt(-2.0 * log(u[0])) * cos(6.283185307179586 * u[1]));
-}
-
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 typedef struct {
@@ -46,13 +37,13 @@ static stats_t measure(bench_fn fn, void *ctx, double budget, int max_reps) {
     double t[256];
     int n = 0;
     fn(ctx); /* warm-up */
-    const double start = now_s();
-    while (n < max_reps && n < 256 && (n < 3 || now_s() - start < budget)) {
-        const double t0 = now_s();
+    const double start = bench_now();
+    while (n < max_reps && n < 256 && (n < 3 || bench_now() - start < budget)) {
+        const double t0 = bench_now();
         fn(ctx);
-        t[n++] = now_s() - t0;
+        t[n++] = bench_now() - t0;
     }
-    qsort(t, (size_t)n, sizeof t[0], cmp_double);
+    bench_sort(t, n);
     return (stats_t){t[0], t[n / 2], t[n - 1]};
 }
 

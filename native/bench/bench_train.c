@@ -19,6 +19,8 @@
 
 #include "../tests/model_fixture_build.h"
 
+#include "bench_util.h"
+
 #define N_ROWS 4
 #define N_SEQ 256
 #define RANK 16
@@ -39,22 +41,6 @@ static const bench_type k_types[] = {
 typedef struct opts {
     int threads, steps, warmup, ckpt, full;
 } opts;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void fail(const char *what) {
-    fprintf(stderr, "%s: %s\n", what, lora4j_last_error());
-    exit(1);
-}
 
 static fx_model stories_shape(void) {
     fx_model m = fx_default();
@@ -90,13 +76,13 @@ static void print_plan(const lora4j_memory_plan *p) {
 static void run_type(const bench_type *bt, const char *path, const opts *o) {
     fx_model shape = stories_shape();
     lora4j_model *model = NULL;
-    if (lora4j_model_load(path, lora4j_model_default_params(), &model) != LORA4J_OK) fail("load");
+    if (lora4j_model_load(path, lora4j_model_default_params(), &model) != LORA4J_OK) bench_fail("load");
     lora4j_adapter *ad = NULL;
     if (!o->full) {
         lora4j_lora_params lp = lora4j_lora_default_params();
         lp.rank = RANK;
         lp.alpha = ALPHA;
-        if (lora4j_adapter_new(model, &lp, &ad) != LORA4J_OK) fail("adapter");
+        if (lora4j_adapter_new(model, &lp, &ad) != LORA4J_OK) bench_fail("adapter");
     }
     lora4j_train_params tp = lora4j_train_default_params();
     tp.n_rows = N_ROWS;
@@ -105,11 +91,11 @@ static void run_type(const bench_type *bt, const char *path, const opts *o) {
     tp.checkpointing = o->ckpt;
     tp.full = o->full;
     lora4j_memory_plan plan;
-    if (lora4j_trainer_plan(model, ad, &tp, &plan) != LORA4J_OK) fail("plan");
+    if (lora4j_trainer_plan(model, ad, &tp, &plan) != LORA4J_OK) bench_fail("plan");
     printf("%s\n", bt->name);
     print_plan(&plan);
     lora4j_trainer *tr = NULL;
-    if (lora4j_trainer_new(model, ad, NULL, NULL, 0, &tp, &tr) != LORA4J_OK) fail("trainer");
+    if (lora4j_trainer_new(model, ad, NULL, NULL, 0, &tp, &tr) != LORA4J_OK) bench_fail("trainer");
 
     const int n = N_ROWS * N_SEQ;
     int32_t *tokens = malloc(n * sizeof *tokens), *pos = malloc(n * sizeof *pos), *seg = malloc(n * sizeof *seg);
@@ -126,12 +112,12 @@ static void run_type(const bench_type *bt, const char *path, const opts *o) {
     op.weight_decay = 0.01f;
     double *t = malloc((size_t)o->steps * sizeof *t), loss = 0;
     for (int k = -o->warmup; k < o->steps; k++) {
-        double t0 = now();
-        if (lora4j_trainer_step(tr, tokens, pos, seg, weights, NULL, &loss) != LORA4J_OK) fail("step");
-        if (lora4j_trainer_optimizer_step(tr, &op, NULL) != LORA4J_OK) fail("optimizer");
-        if (k >= 0) t[k] = now() - t0;
+        double t0 = bench_now();
+        if (lora4j_trainer_step(tr, tokens, pos, seg, weights, NULL, &loss) != LORA4J_OK) bench_fail("step");
+        if (lora4j_trainer_optimizer_step(tr, &op, NULL) != LORA4J_OK) bench_fail("optimizer");
+        if (k >= 0) t[k] = bench_now() - t0;
     }
-    qsort(t, (size_t)o->steps, sizeof *t, cmp_double);
+    bench_sort(t, o->steps);
     const double med = t[o->steps / 2];
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -169,7 +155,7 @@ int main(int argc, char **argv) {
     if (!mkdtemp(dir)) return 1;
     snprintf(f32_path, sizeof f32_path, "%s/f32.gguf", dir);
     snprintf(q_path, sizeof q_path, "%s/q.gguf", dir);
-    if (fx_write(&m, f32_path) != LORA4J_OK) fail("writing the f32 model");
+    if (fx_write(&m, f32_path) != LORA4J_OK) bench_fail("writing the f32 model");
     printf("LoRA training, stories15M shape, r=%d alpha=%g on q,k,v,o,gate,up,down, %d x %d tokens, %d threads%s%s\n",
            RANK, ALPHA, N_ROWS, N_SEQ, o.threads, o.ckpt ? ", checkpointing" : "", o.full ? ", FULL fine-tuning" : "");
     for (size_t k = 0; k < sizeof k_types / sizeof k_types[0]; k++) {
@@ -182,7 +168,7 @@ int main(int argc, char **argv) {
             lora4j_quantize_params qp = lora4j_quantize_default_params();
             qp.type = bt->target;
             qp.n_threads = 1; /* the parent starts no thread pool: a forked child would inherit a dead one */
-            if (lora4j_model_quantize(f32_path, q_path, qp) != LORA4J_OK) fail("quantize");
+            if (lora4j_model_quantize(f32_path, q_path, qp) != LORA4J_OK) bench_fail("quantize");
             path = q_path;
         }
         fflush(stdout);
