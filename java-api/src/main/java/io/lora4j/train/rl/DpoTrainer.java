@@ -95,7 +95,7 @@ public final class DpoTrainer extends RunSettings<DpoTrainer> {
 
     /** Runs the training and returns its result (which owns the trained adapter). */
     public TrainingRun train() {
-        TrainingOptions o = options.build();
+        TrainingOptions o = settings();
         int modelCtx = model.hparams().contextLength();
         ExampleEncoder encoder = ExampleEncoder.builder(new ModelTextEncoder(model.tokenizer()))
                 .maxLength(o.contextLength() > 0 ? o.contextLength() : modelCtx).truncate(o.truncate()).build();

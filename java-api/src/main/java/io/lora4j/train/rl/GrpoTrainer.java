@@ -202,7 +202,7 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
 
     /** Runs the training and returns its result (which owns the trained adapter). */
     public TrainingRun train() {
-        TrainingOptions o = options.build();
+        TrainingOptions o = settings();
         if (rewards.isEmpty()) throw new IllegalStateException("add at least one reward function (reward(...))");
         if (rloo && groupSize < 2) throw new IllegalArgumentException("RLOO needs a group size of at least 2");
         if (o.gradientAccumulation() != 1) {

@@ -15,6 +15,15 @@ import java.nio.file.Path;
 public abstract sealed class RunSettings<T extends RunSettings<T>> permits GrpoTrainer, DpoTrainer {
     TrainingOptions.Builder options = TrainingOptions.builder();
 
+    /** The settings, refusing those that do not apply to these trainers. */
+    TrainingOptions settings() {
+        TrainingOptions o = options.build();
+        if (o.evalSplit() > 0 || o.evalEvery() > 0) {
+            throw new IllegalArgumentException("held-out evaluation (eval split / eval every) applies to supervised training only");
+        }
+        return o;
+    }
+
     @SuppressWarnings("unchecked")
     private T self() {
         return (T) this;
