@@ -61,7 +61,9 @@ import java.util.List;
  * first step), {@code clip_frac}, {@code ratio} (mean p/p_old), {@code completion_len},
  * {@code nll_sampled} (mean −log p of the sampled tokens under the sampling policy: an estimate
  * of its entropy, since the engine returns no full distributions), {@code loss}, {@code lr},
- * {@code grad_norm}, {@code sample_s} and {@code update_s} (seconds sampling and updating).
+ * {@code grad_norm}, {@code sample_s} (seconds sampling the step's completions; 0 for later
+ * iterations on the same samples) and {@code update_s} (seconds scoring, computing log-probs and
+ * updating).
  *
  * <p>A step's KL and ratio come from the samples it trains on, before its update. With
  * {@link #iterations} above 1, a resumed run whose checkpoint falls inside a round samples that
@@ -259,7 +261,8 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
                     int round = step / iterations;
                     long t0 = System.nanoTime();
                     List<Completion> samples = sample(generator, records, promptIds, round, o, seqLen);
-                    double sampleSeconds = (System.nanoTime() - t0) / 1e9;
+                    long t1 = System.nanoTime();
+                    double sampleSeconds = (t1 - t0) / 1e9;
                     Scores scores;
                     try {
                         scores = score(samples);
@@ -267,17 +270,7 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
                         throw out.stopped("reward function failed at step " + (step + 1) + ": " + e.getMessage(), "",
                                 e.getCause() != null ? e.getCause() : e, last);
                     }
-                    List<int[]> seqs = new ArrayList<>(samples.size());
-                    int[] starts = new int[samples.size()];
-                    for (int i = 0; i < samples.size(); i++) {
-                        Completion c = samples.get(i);
-                        int[] s = new int[c.promptTokens().length + c.tokens().length];
-                        System.arraycopy(c.promptTokens(), 0, s, 0, c.promptTokens().length);
-                        System.arraycopy(c.tokens(), 0, s, c.promptTokens().length, c.tokens().length);
-                        seqs.add(s);
-                        starts[i] = c.promptTokens().length;
-                    }
-                    PackedSequences packed = new PackedSequences(seqs, starts, shape.rows(), seqLen, o.packing(), pad);
+                    PackedSequences packed = PackedSequences.completions(samples, shape.rows(), seqLen, o.packing(), pad);
                     float[][] ref = packed.logprobs(trainer, false);
                     float[][] old = packed.logprobs(trainer, true);
                     double[] advantages = advantages(scores.total(), old, ref);
@@ -289,7 +282,6 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
                     }
                     boolean fresh = true;
                     do {
-                        long t1 = System.nanoTime();
                         float[][] cur = fresh ? old : packed.logprobs(trainer, true);
                         fresh = false;
                         GrpoLoss.Result res = GrpoLoss.compute(advantages, cur, old, ref, loss);
@@ -320,6 +312,7 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
                         if (o.saveEvery() > 0 && step % o.saveEvery() == 0 && step < totalSteps) {
                             last = out.checkpoint(step, position(step, perRound, records.size()), policy.trainable(), trainer);
                         }
+                        t1 = System.nanoTime();
                     } while (step % iterations != 0 && step < totalSteps);
                 }
                 if (o.outputDir() != null) {

@@ -78,6 +78,20 @@ final class PackedSequences {
         }
     }
 
+    /** Each completion after its prompt, the completion's tokens the targets. */
+    static PackedSequences completions(List<Completion> samples, int rows, int seqLen, boolean packing, int padId) {
+        List<int[]> seqs = new ArrayList<>(samples.size());
+        int[] starts = new int[samples.size()];
+        for (int i = 0; i < samples.size(); i++) {
+            Completion c = samples.get(i);
+            int[] s = Arrays.copyOf(c.promptTokens(), c.promptTokens().length + c.tokens().length);
+            System.arraycopy(c.tokens(), 0, s, c.promptTokens().length, c.tokens().length);
+            seqs.add(s);
+            starts[i] = c.promptTokens().length;
+        }
+        return new PackedSequences(seqs, starts, rows, seqLen, packing, padId);
+    }
+
     List<Batch> batches() {
         return batches;
     }
