@@ -60,7 +60,7 @@ public final class ShoutDemo {
                 .reward("exact", 1, (record, completion) -> firstLine(completion).equals(record.fields().get("answer")) ? 1 : 0)
                 .reward("format", 0.2, (record, completion) -> completion.strip().matches("[A-Z]+( [A-Z]+)*") ? 1 : 0)
                 .groupSize(8).promptsPerStep(32).maxNewTokens(16).stop("\n").beta(0.04)
-                .lossType(LossType.DR_GRPO).scaleRewards(false).learningRate(3e-3).constant().warmupSteps(5)
+                .lossType(LossType.DR_GRPO).scaleRewards(false).learningRate(4e-3).constant().warmupSteps(5)
                 .steps(steps).seed(3).outputDir(dir).train();
     }
 
