@@ -1,6 +1,7 @@
 package io.lora4j.cli;
 
 import io.lora4j.bench.InferenceBench;
+import io.lora4j.bench.RlBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -8,7 +9,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code lora4j bench}: benchmarks (never tests); prints tables with baselines side by side. */
-@Command(name = "bench", description = "Measure inference speed (pp/tg tokens/s) on synthetic models.")
+@Command(name = "bench", description = "Measure inference speed (pp/tg tokens/s) on synthetic models; with --rl, "
+        + "group sampling and GRPO step time.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "threads (default 2)")
     int threads;
@@ -25,8 +27,24 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dir", defaultValue = "models/bench", description = "where the synthetic models are kept")
     Path dir;
 
+    @Option(names = "--rl", description = "benchmark RL instead: batched group sampling vs one at a time, GRPO step time")
+    boolean rl;
+
+    @Option(names = "--group", defaultValue = "8", description = "with --rl: completions per prompt (default 8)")
+    int group;
+
+    @Option(names = "--new-tokens", defaultValue = "32", description = "with --rl: tokens per completion at most (default 32)")
+    int newTokens;
+
+    @Option(names = "--tiny", defaultValue = "models/tiny/tiny-base.gguf", description = "with --rl: the bundled tiny model")
+    Path tiny;
+
     @Override
     public Integer call() throws Exception {
+        if (rl) {
+            new RlBench(dir, threads, reps).run(tiny, group, newTokens, reps);
+            return 0;
+        }
         new InferenceBench(dir, threads, reps).run(pp, tg);
         return 0;
     }

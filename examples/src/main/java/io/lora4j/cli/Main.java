@@ -1,6 +1,7 @@
 package io.lora4j.cli;
 
 import io.lora4j.Lora4jException;
+import io.lora4j.train.TrainingException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,8 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "lora4j", mixinStandardHelpOptions = true, version = "lora4j 0.1.0",
         description = "Fine-tune and run quantized GGUF llama-family models on the JVM.",
         subcommands = {InfoCommand.class, QuantizeCommand.class, TokenizeCommand.class, GenerateCommand.class,
-                TrainCommand.class, ExportCommand.class, ImportCommand.class, MakeTinyModelCommand.class,
-                BenchCommand.class, DemoCommand.class})
+                TrainCommand.class, RlCommand.class, DpoCommand.class, ExportCommand.class, ImportCommand.class,
+                MakeTinyModelCommand.class, BenchCommand.class, DemoCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));
@@ -28,7 +29,7 @@ public final class Main {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // Engine and argument errors are the user's to fix: one clear line, no stack trace.
             if (e instanceof Lora4jException || e instanceof IllegalArgumentException
-                    || e instanceof java.io.UncheckedIOException) {
+                    || e instanceof java.io.UncheckedIOException || e instanceof TrainingException) {
                 cmd.getErr().println("error: " + e.getMessage());
                 return 1;
             }

@@ -3,7 +3,7 @@ package io.lora4j.train;
 import java.lang.management.ManagementFactory;
 
 /** Refuses, with the numbers, a run whose planned memory exceeds the machine's RAM. */
-final class MemoryBudget {
+public final class MemoryBudget {
     private MemoryBudget() {}
 
     static long physicalMemory() {
@@ -12,7 +12,7 @@ final class MemoryBudget {
         return Long.MAX_VALUE;
     }
 
-    static void check(MemoryPlan plan) {
+    public static void check(MemoryPlan plan) {
         long ram = physicalMemory();
         if (plan.total() > ram) {
             throw new IllegalStateException("this run needs " + plan + ", more than the machine's "

@@ -4,7 +4,7 @@ import io.lora4j.tokenizer.Tokenizer;
 import io.lora4j.train.data.TextEncoder;
 
 /** The model's tokenizer as the data pipeline uses it (special-token texts parsed, as HF does). */
-record ModelTextEncoder(Tokenizer tokenizer) implements TextEncoder {
+public record ModelTextEncoder(Tokenizer tokenizer) implements TextEncoder {
     @Override
     public int[] encode(String text, boolean addBos) {
         if (!addBos) return tokenizer.encodeContinuation(text, true);

@@ -28,9 +28,10 @@ import java.util.function.Consumer;
 
 /**
  * Everything a run reports: listeners (progress bar, the application's), {@code metrics.csv},
- * the plot, checkpoints, and the history kept for the result. Shared by every trainer.
+ * the plot, checkpoints, and the history kept for the result. Shared by every trainer (SFT here,
+ * RL and DPO in {@code io.lora4j.train.rl}); not meant for applications.
  */
-final class RunOutput implements AutoCloseable {
+public final class RunOutput implements AutoCloseable {
     private final TrainingOptions options;
     private final Model model;
     private final int totalSteps;
@@ -42,10 +43,19 @@ final class RunOutput implements AutoCloseable {
     private EvalMetrics lastEval;
 
     RunOutput(TrainingOptions options, Model model, int totalSteps, List<String> columns, int resumedStep) {
+        this(options, model, totalSteps, columns, resumedStep, List.of());
+    }
+
+    /** @param shown the metrics the progress bar shows (empty: loss, lr, tokens/s) */
+    public RunOutput(TrainingOptions options, Model model, int totalSteps, List<String> columns, int resumedStep,
+                     List<String> shown) {
         this.options = options;
         this.model = model;
         this.totalSteps = totalSteps;
-        if (options.progress()) listeners.add(ProgressBar.create());
+        if (options.progress()) {
+            listeners.add(shown.isEmpty() ? ProgressBar.create()
+                    : ProgressBar.builder().show(shown.toArray(String[]::new)).build());
+        }
         listeners.addAll(options.listeners());
         if (options.outputDir() != null) {
             try {
@@ -64,18 +74,18 @@ final class RunOutput implements AutoCloseable {
     }
 
     /** Fields stored in every checkpoint's trainer_state.json (the run's settings, for the record). */
-    ObjectNode checkpointExtra() {
+    public ObjectNode checkpointExtra() {
         return checkpointExtra;
     }
 
-    void announce(String kind, MemoryPlan plan, int trainExamples, int evalExamples, int steps) {
+    public void announce(String kind, MemoryPlan plan, int trainExamples, int evalExamples, int steps) {
         if (!options.progress()) return;
         System.out.printf("%s: %d training examples%s, %d optimizer steps%n", kind, trainExamples,
                 evalExamples > 0 ? ", " + evalExamples + " held out" : "", steps);
         System.out.println("memory: " + plan);
     }
 
-    void step(StepMetrics m, boolean log) {
+    public void step(StepMetrics m, boolean log) {
         history.add(m);
         if (!log) return;
         if (csv != null) csv.onStep(m);
@@ -88,12 +98,12 @@ final class RunOutput implements AutoCloseable {
     }
 
     /** Writes checkpoints/step-N (when the run has an output directory). */
-    Checkpoint checkpoint(int step, BatchPosition next, Adapter adapter, NativeTrainer trainer) {
+    public Checkpoint checkpoint(int step, BatchPosition next, Adapter adapter, NativeTrainer trainer) {
         return checkpoint(step, next, adapter, trainer, dir -> {});
     }
 
     /** A checkpoint with further files, written into its directory by {@code extraFiles}. */
-    Checkpoint checkpoint(int step, BatchPosition next, Adapter adapter, NativeTrainer trainer,
+    public Checkpoint checkpoint(int step, BatchPosition next, Adapter adapter, NativeTrainer trainer,
                           Consumer<Path> extraFiles) {
         if (options.outputDir() == null) return null;
         Checkpoint c = Checkpoint.save(options.outputDir().resolve("checkpoints"), step, next.epoch(), next.step(),
@@ -103,14 +113,19 @@ final class RunOutput implements AutoCloseable {
     }
 
     /** The error a run stops with when the engine reports a non-finite loss or gradient. */
-    RuntimeException numericFailure(Lora4jException e, int step, Checkpoint last) {
+    public RuntimeException numericFailure(Lora4jException e, int step, Checkpoint last) {
         if (!NativeTrainer.isNumericError(e)) return e;
-        String kept = last == null ? "no checkpoint was written yet" : "the last good checkpoint is " + last.directory();
-        return new TrainingException("training diverged at step " + step + " (" + e.getMessage() + "); " + kept
-                + ". Lower the learning rate or check the data.", e);
+        return stopped("training diverged at step " + step + " (" + e.getMessage() + ")",
+                "Lower the learning rate or check the data.", e, last);
     }
 
-    void end(int steps) {
+    /** The error a run stops with: what happened, which checkpoint is the last good one, advice. */
+    public TrainingException stopped(String what, String advice, Throwable cause, Checkpoint last) {
+        String kept = last == null ? "no checkpoint was written yet" : "the last good checkpoint is " + last.directory();
+        return new TrainingException(what + "; " + kept + "." + (advice.isEmpty() ? "" : " " + advice), cause);
+    }
+
+    public void end(int steps) {
         TrainingSummary s = new TrainingSummary(steps, totalSteps, Duration.ofNanos(System.nanoTime() - start),
                 history.isEmpty() ? Optional.empty() : Optional.of(history.getLast()), Optional.ofNullable(lastEval));
         for (TrainingListener l : listeners) l.onEnd(s);
@@ -122,7 +137,7 @@ final class RunOutput implements AutoCloseable {
         }
     }
 
-    List<StepMetrics> history() {
+    public List<StepMetrics> history() {
         return List.copyOf(history);
     }
 

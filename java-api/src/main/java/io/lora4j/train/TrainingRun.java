@@ -16,7 +16,7 @@ public final class TrainingRun implements AutoCloseable {
     private final Path outputDir;
     private final Checkpoint lastCheckpoint;
 
-    TrainingRun(Adapter adapter, boolean ownsAdapter, List<StepMetrics> history, int steps, Path outputDir,
+    public TrainingRun(Adapter adapter, boolean ownsAdapter, List<StepMetrics> history, int steps, Path outputDir,
                 Checkpoint lastCheckpoint) {
         this.adapter = adapter;
         this.ownsAdapter = ownsAdapter;

@@ -7,14 +7,14 @@ import java.util.Random;
  * (seed, stream) gives the same permutation on every JVM; the stream separates independent uses
  * of one seed (each epoch's order, the eval split).
  */
-final class Shuffle {
+public final class Shuffle {
 
     /** Stream id of the eval split; epochs use their own index. */
     static final long SPLIT_STREAM = -1;
 
     private Shuffle() {}
 
-    static int[] permutation(int n, long seed, long stream) {
+    public static int[] permutation(int n, long seed, long stream) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) p[i] = i;
         Random random = new Random(mix(seed + 0x9E3779B97F4A7C15L * (stream + 1)));
