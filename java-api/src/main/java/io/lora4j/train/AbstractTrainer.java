@@ -13,9 +13,9 @@ import java.nio.file.Path;
  * @param <T> the concrete trainer, returned by every setter
  */
 public abstract class AbstractTrainer<T extends AbstractTrainer<T>> {
-    TrainingOptions.Builder options = TrainingOptions.builder();
+    protected TrainingOptions.Builder options = TrainingOptions.builder();
 
-    AbstractTrainer() {}
+    protected AbstractTrainer() {}
 
     @SuppressWarnings("unchecked")
     private T self() {

@@ -85,14 +85,6 @@ public final class DpoTrainer extends RunSettings<DpoTrainer> {
 
     public DpoTrainer lossType(DpoLoss.Type t) { type = t; return this; }
 
-    /** Pairs per micro-batch (default 4). */
-    public DpoTrainer batchSize(int n) { options.batchSize(n); return this; }
-
-    public DpoTrainer gradientAccumulation(int n) { options.gradientAccumulation(n); return this; }
-
-    /** Cut sequences longer than the context instead of failing. */
-    public DpoTrainer truncate(boolean t) { options.truncate(t); return this; }
-
     /** Runs the training and returns its result (which owns the trained adapter). */
     public TrainingRun train() {
         TrainingOptions o = settings();
