@@ -53,8 +53,8 @@ public record Sampling(
     }
 
     /**
-     * Plain temperature sampling (no top-k/top-p/min-p), as RL needs: the log-probs of the
-     * sampled tokens are then those of the distribution actually sampled from.
+     * Plain temperature sampling (no top-k/top-p/min-p), as RL needs: at temperature 1 the
+     * log-probs of the sampled tokens are those of the distribution actually sampled from.
      */
     public static Sampling plain(double temperature, int maxTokens, long seed) {
         return builder().temperature(temperature).topK(0).topP(1).minP(0).maxTokens(maxTokens).seed(seed).build();
