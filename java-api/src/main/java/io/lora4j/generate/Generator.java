@@ -3,6 +3,7 @@ package io.lora4j.generate;
 import io.lora4j.tokenizer.TokenDecoder;
 import io.lora4j.tokenizer.Tokenizer;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,7 +46,7 @@ public final class Generator {
         for (int s = 0; s < n; s++) ctx.clear(s);
 
         long t0 = System.nanoTime();
-        float[] logits = ctx.decode(0, prompt);
+        MemorySegment logits = ctx.decodeView(0, prompt);
         for (int s = 1; s < n; s++) ctx.copy(0, s, prompt.length);
         long t1 = System.nanoTime();
 
@@ -96,7 +97,7 @@ public final class Generator {
                     seqs[i] = live.get(i).seq;
                     want[i] = true;
                 }
-                logits = ctx.decode(toks, seqs, want);
+                logits = ctx.decodeView(toks, seqs, want);
                 for (int i = 0; i < live.size(); i++) rowOf[live.get(i).seq] = i;
             }
             long t2 = System.nanoTime();

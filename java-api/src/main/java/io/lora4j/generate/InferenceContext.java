@@ -125,11 +125,16 @@ public final class InferenceContext implements AutoCloseable {
      * ({@code vocabSize()} floats).
      */
     public float[] decode(int seq, int[] tokens) {
+        return decodeView(seq, tokens).toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    /** {@link #decode(int, int[])} without the copy: see {@link #decodeView(int[], int[], boolean[])}. */
+    public MemorySegment decodeView(int seq, int[] tokens) {
         int[] seqs = new int[tokens.length];
         java.util.Arrays.fill(seqs, seq);
         boolean[] want = new boolean[tokens.length];
         if (tokens.length > 0) want[tokens.length - 1] = true;
-        return decode(tokens, seqs, want);
+        return decodeView(tokens, seqs, want);
     }
 
     /**
@@ -137,6 +142,15 @@ public final class InferenceContext implements AutoCloseable {
      * tokens with {@code wantLogits[i]}, row after row ({@code vocabSize()} floats each).
      */
     public float[] decode(int[] tokens, int[] seqs, boolean[] wantLogits) {
+        return decodeView(tokens, seqs, wantLogits).toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    /**
+     * {@link #decode(int[], int[], boolean[])} without copying the logits into Java: the returned
+     * segment is this context's own buffer ({@code vocabSize()} floats per row) and is valid only
+     * until the next call on this context. Generation samples straight from it.
+     */
+    public MemorySegment decodeView(int[] tokens, int[] seqs, boolean[] wantLogits) {
         ensureOpen();
         int n = tokens.length;
         if (seqs.length != n || wantLogits.length != n) {
@@ -153,7 +167,7 @@ public final class InferenceContext implements AutoCloseable {
         long cap = (long) rows * vocab;
         Native.check(lora4j_h.lora4j_decode(handle, tokenBuf, MemorySegment.NULL, seqBuf, n, wantBuf, logitsBuf, cap),
                 "decoding " + n + " tokens");
-        return logitsBuf.asSlice(0, cap * Float.BYTES).toArray(ValueLayout.JAVA_FLOAT);
+        return logitsBuf.asSlice(0, cap * Float.BYTES);
     }
 
     /**

@@ -17,7 +17,6 @@ public final class Sampler implements AutoCloseable {
     private final MemorySegment handle;
     private final int vocab;
     private final int nProbs;
-    private final MemorySegment logits;
     private final MemorySegment token;
     private final MemorySegment logprob;
     private final MemorySegment topIds;
@@ -49,7 +48,6 @@ public final class Sampler implements AutoCloseable {
             arena.close();
             throw e;
         }
-        logits = arena.allocate(ValueLayout.JAVA_FLOAT, vocab);
         token = arena.allocate(ValueLayout.JAVA_INT);
         logprob = arena.allocate(ValueLayout.JAVA_FLOAT);
         topIds = arena.allocate(ValueLayout.JAVA_INT, Math.max(1, nProbs));
@@ -68,10 +66,14 @@ public final class Sampler implements AutoCloseable {
         Native.check(lora4j_h.lora4j_sampler_accept(handle, tokenId), "accepting token " + tokenId);
     }
 
-    /** Picks the next token from row {@code row} of {@code rows} (vocab floats per row). */
-    public Pick sample(float[] rows, int row) {
+    /**
+     * Picks the next token from row {@code row} of {@code rows} (vocab floats per row, native
+     * memory such as {@link InferenceContext#decodeView}'s; read, never written).
+     */
+    public Pick sample(MemorySegment rows, int row) {
         ensureOpen();
-        MemorySegment.copy(rows, row * vocab, logits, ValueLayout.JAVA_FLOAT, 0, vocab);
+        long bytes = (long) vocab * Float.BYTES;
+        MemorySegment logits = rows.asSlice(row * bytes, bytes);
         boolean top = nProbs > 0;
         Native.check(lora4j_h.lora4j_sampler_sample_ex(handle, logits, token, logprob,
                 top ? topIds : MemorySegment.NULL, top ? topLogprobs : MemorySegment.NULL), "sampling");
