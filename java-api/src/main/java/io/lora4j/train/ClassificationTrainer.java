@@ -140,6 +140,8 @@ public final class ClassificationTrainer extends AbstractTrainer<ClassificationT
                     if (micro.isEmpty()) break;
                     double loss = 0;
                     long tokens = 0, right = 0, count = 0;
+                    double lr = schedule.lr(step, totalSteps);
+                    double gradNorm;
                     try {
                         for (Batch b : micro) {
                             int[] want = ClassifierScore.classesOf(b, train.classes());
@@ -149,12 +151,6 @@ public final class ClassificationTrainer extends AbstractTrainer<ClassificationT
                             count += want.length;
                             tokens += b.realTokens();
                         }
-                    } catch (Lora4jException e) {
-                        throw out.numericFailure(e, step + 1, last);
-                    }
-                    double lr = schedule.lr(step, totalSteps);
-                    double gradNorm;
-                    try {
                         gradNorm = trainer.optimizerStep(o.optimizer(), lr, 1.0 / micro.size());
                     } catch (Lora4jException e) {
                         throw out.numericFailure(e, step + 1, last);

@@ -117,17 +117,13 @@ public final class SftTrainer extends AbstractTrainer<SftTrainer> {
                     long n = GradientAccumulation.targetTokens(micro);
                     double objective = 0;
                     long tokens = 0;
+                    double lr = schedule.lr(step, totalSteps);
+                    double gradNorm;
                     try {
                         for (Batch b : micro) {
                             objective += trainer.step(b, weights(b, -1.0 / n)).objective();
                             tokens += b.realTokens();
                         }
-                    } catch (Lora4jException e) {
-                        throw out.numericFailure(e, step + 1, last);
-                    }
-                    double lr = schedule.lr(step, totalSteps);
-                    double gradNorm;
-                    try {
                         gradNorm = trainer.optimizerStep(o.optimizer(), lr, 1.0);
                     } catch (Lora4jException e) {
                         throw out.numericFailure(e, step + 1, last);
