@@ -78,6 +78,28 @@ typedef void (*lora4j_log_callback)(int32_t level, const char *message, void *us
 LORA4J_API void lora4j_log_set(lora4j_log_callback cb, void *user_data);
 
 /* ------------------------------------------------------------------------------------------ */
+/* CUDA devices                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The CUDA backend is a separate library, liblora4j-cuda.so, loaded from beside liblora4j.so (or
+ * from the path in the environment variable LORA4J_CUDA_LIBRARY) the first time a CUDA device is
+ * asked for; the engine never links the CUDA runtime, so it runs without one. */
+typedef struct lora4j_device_info {
+    char name[128];
+    int64_t total_memory;   /* bytes */
+    int64_t free_memory;    /* bytes, when asked */
+    int32_t cc_major;       /* compute capability */
+    int32_t cc_minor;
+    int32_t multiprocessors;
+    int32_t emulated;       /* 1: the backend's CPU emulation (tests), not a GPU */
+} lora4j_device_info;
+
+/* Number of CUDA devices; -1 when the backend cannot be used, and lora4j_last_error() says why
+ * (library not built or not found, no driver, a driver too old for the CUDA 13 runtime, …). */
+LORA4J_API int32_t lora4j_cuda_device_count(void);
+LORA4J_API lora4j_status_t lora4j_cuda_device_info(int32_t device, lora4j_device_info *out);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Tensor types (ggml type ids, bit-compatible block layouts)                                 */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -351,6 +373,7 @@ typedef struct lora4j_context_params {
     int32_t n_threads;  /* <= 0: all cores */
     int32_t exact_f32;  /* 1: f32 products with exactly dequantized weights (as training);
                            0: int8 activations where the weight type allows (llama.cpp's way) */
+    int32_t device;     /* -1: CPU; >= 0: that CUDA device (lora4j_cuda_device_count) */
 } lora4j_context_params;
 
 /* n_ctx 0 (training context, at most 4096), n_seq_max 1, n_batch 512, n_threads 0,
@@ -585,6 +608,9 @@ typedef struct lora4j_train_params {
                               reads the output-normed final hidden state of each segment's last
                               token and is trained with the adapter (or the weights); the LM head is
                               not used, and trainer_step / trainer_logprobs are LORA4J_ERR_STATE */
+    int32_t device;        /* -1: CPU; >= 0: that CUDA device. The GPU trains LoRA adapters (bias
+                              "none") of causal LMs; full fine-tuning and classification stay on
+                              the CPU (LORA4J_ERR_UNSUPPORTED) */
 } lora4j_train_params;
 
 typedef struct lora4j_memory_plan {

@@ -7,7 +7,15 @@
 #include <math.h>
 #include <stdint.h>
 
-static inline uint64_t l4_mix64(uint64_t z) {
+/* The hash and its uniform are also compiled into the CUDA backend's dropout kernels, so GPU
+ * masks are bit-identical to the CPU's. */
+#if defined(__CUDACC__) || defined(LCU_EMU)
+#define L4_HD __host__ __device__
+#else
+#define L4_HD
+#endif
+
+L4_HD static inline uint64_t l4_mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
@@ -19,7 +27,7 @@ static inline uint64_t l4_rng_next(uint64_t *state) {
 }
 
 /* Uniform in [0, 1) with 24 random bits (exactly representable as float). */
-static inline float l4_u01_from_bits(uint64_t bits) { return (float)(bits >> 40) * (1.0f / 16777216.0f); }
+L4_HD static inline float l4_u01_from_bits(uint64_t bits) { return (float)(bits >> 40) * (1.0f / 16777216.0f); }
 
 static inline float l4_rng_uniform(uint64_t *state) { return l4_u01_from_bits(l4_rng_next(state)); }
 
