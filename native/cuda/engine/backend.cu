@@ -1,5 +1,6 @@
-/* The backend table liblora4j.so loads (src/backend/backend.h): devices, the model upload and the
- * trainer. Context entries are filled in by the decoding engine. */
+/* The backend table liblora4j.so loads (src/backend/backend.h): devices, the model upload, the
+ * trainer and inference contexts. */
+#include "engine/context.h"
 #include "engine/device.h"
 #include "engine/engine.h"
 
@@ -29,6 +30,11 @@ static l4_backend make_table(void) {
     b.device_info = lcu_device_info;
     b.model_upload = model_upload;
     b.model_free = model_free;
+    b.context_new = lcu_context_new;
+    b.context_free = lcu_context_free;
+    b.context_set_adapters = lcu_context_set_adapters;
+    b.context_decode = lcu_context_decode;
+    b.context_kv_copy = lcu_context_kv_copy;
     return b;
 }
 
