@@ -3,9 +3,9 @@
  *   - to_bf16, add, scale, add_bias: exact (one rounding, the same operations);
  *   - col_sum over more rows than one block's chunk: 1e-5 of the largest sum (f32 sums in another
  *     order);
- *   - rmsnorm: the f32 output 1e-5, the bf16 output 8e-3 (bf16 keeps 8 bits: half an ulp is 2^-9
- *     of a value); its backward with and without dw, for few rows (one a block) and many (several
- *     a block, dw's per-block sums): 1e-5;
+ *   - rmsnorm: the f32 output 1e-5, the bf16 output 8e-3 (bf16 keeps 8 significant bits: its
+ *     rounding is off by up to 2^-8 of a value); its backward with and without dw, for few rows
+ *     (one a block) and many (several a block, dw's per-block sums): 1e-5;
  *   - rope and its backward, NORM and NEOX, partial rotation, rows wider than the heads: 1e-6
  *     (two products and a sum per value, which the GPU may fuse);
  *   - swiglu (bf16 output 8e-3) and its backward (1e-5; the CPU's SIMD exp is an approximation);
