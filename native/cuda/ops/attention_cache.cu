@@ -2,14 +2,18 @@
  * semantics of the CPU's infer/attention.c: query i, head h reads kv head h / (n_head/n_head_kv)
  * of sequence seq[i] at positions 0..pos[i], scale 1/sqrt(head_dim).
  *
- * One block per (query, head): each warp walks every ATT_WARPS-th cached position with the lanes
- * across the head dims (coalesced bf16 reads), one warp-reduced dot product per key and an online
- * softmax in registers; the warps' partial (max, sum, output) are merged at the end. Decoding is
- * bound by reading the cache, which each key's K and V row is, once per head of its group. */
+ * One block per (query, head): each of its warps walks every n_warps-th cached position with the
+ * lanes across the head dims (coalesced bf16 reads), one warp-reduced dot product per key and an
+ * online softmax in registers; the warps' partial (max, sum, output) are merged at the end.
+ * Decoding is bound by reading the cache, each key's K and V row once per head of its group
+ * (the other heads' reads mostly hit L2). With few (query, head) pairs the blocks grow to 16
+ * warps so that a long context is still read by many warps at once: a split of the keys over
+ * several blocks would need a workspace for the partial results, which ops.h does not pass. */
 #include <math.h>
 
 #include "ops/attention_tile.cuh"
-#include "ops/ops.h"
+
+#define CACHE_MAX_WARPS 16
 
 __global__ void kv_store_kernel(lcu_kv kv, const float *k, const float *v, const int32_t *seq,
                                 const int32_t *pos, int64_t n) {
@@ -30,14 +34,14 @@ void lcu_kv_store(lcu_stream s, const lcu_kv *kv, const float *k, const float *v
 }
 
 template <int DPL>
-__global__ void __launch_bounds__(ATT_THREADS)
+__global__ void __launch_bounds__(CACHE_MAX_WARPS * 32)
 attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int32_t *pos, int n_head,
                        lcu_bf16 *out) {
     constexpr int W = DPL * 32;
-    __shared__ float wm[ATT_WARPS], wl[ATT_WARPS], wo[ATT_WARPS][W];
+    __shared__ float wm[CACHE_MAX_WARPS], wl[CACHE_MAX_WARPS], wo[CACHE_MAX_WARPS][W];
     const int hd = kv.head_dim, h = blockIdx.y, g = h / (n_head / kv.n_head_kv);
     const int64_t i = blockIdx.x, ld = (int64_t)n_head * hd;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, n_warps = blockDim.x / 32;
     const float scale = 1.0f / sqrtf((float)hd);
     const int64_t head = ((int64_t)seq[i] * kv.n_head_kv + g) * kv.n_ctx * hd;
     const lcu_bf16 *kc = kv.k + head, *vc = kv.v + head;
@@ -50,7 +54,7 @@ attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int3
     }
     float m = -INFINITY, l = 0.0f;
     const int64_t n_keys = (int64_t)pos[i] + 1;
-    for (int64_t u = warp; u < n_keys; u += ATT_WARPS) {
+    for (int64_t u = warp; u < n_keys; u += n_warps) {
         float sd = 0.0f;
         for (int c = 0; c < DPL; c++) {
             const int d = lane + 32 * c;
@@ -71,15 +75,15 @@ attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int3
     __syncthreads();
 
     float mx = -INFINITY;
-    for (int w = 0; w < ATT_WARPS; w++) mx = fmaxf(mx, wm[w]);
-    float sum = 0.0f, f[ATT_WARPS];
-    for (int w = 0; w < ATT_WARPS; w++) {
+    for (int w = 0; w < n_warps; w++) mx = fmaxf(mx, wm[w]);
+    float sum = 0.0f, f[CACHE_MAX_WARPS];
+    for (int w = 0; w < n_warps; w++) {
         f[w] = expf(wm[w] - mx); /* a warp with no key (m = -inf) adds nothing */
         sum += wl[w] * f[w];
     }
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
         float acc = 0.0f;
-        for (int w = 0; w < ATT_WARPS; w++) acc = fmaf(wo[w][d], f[w], acc);
+        for (int w = 0; w < n_warps; w++) acc = fmaf(wo[w][d], f[w], acc);
         out[i * ld + h * hd + d] = __float2bfloat16(acc / sum);
     }
 }
@@ -87,8 +91,12 @@ attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int3
 template <int DPL>
 static void launch(lcu_stream s, const lcu_kv *kv, const float *q, const int32_t *seq, const int32_t *pos,
                    int64_t n, int n_head, lcu_bf16 *out) {
+    /* an H100 has 132 SMs: below a few blocks per SM, more warps per block */
+    const int64_t blocks = n * n_head;
+    const int warps = blocks >= 512 ? 4 : blocks >= 128 ? 8 : CACHE_MAX_WARPS;
     auto *k = attention_cache_kernel<DPL>;
-    LCU_LAUNCH(k, dim3((unsigned)n, (unsigned)n_head), dim3(ATT_THREADS), 0, s, *kv, q, seq, pos, n_head, out);
+    LCU_LAUNCH(k, dim3((unsigned)n, (unsigned)n_head), dim3((unsigned)warps * 32), 0, s, *kv, q, seq, pos, n_head,
+               out);
 }
 
 void lcu_attention_cache(lcu_stream s, const lcu_kv *kv, const float *q, const int32_t *seq,

@@ -5,18 +5,17 @@
  * with plain FMAs, and the operand rows read by lanes sit in shared memory with a stride of W + 1
  * floats (no bank conflicts). The products that follow (P·V, dS·K, Pᵀ·dO, dSᵀ·Q) give each lane
  * the head dimensions lane, lane + 32, ... (DPL of them, W = 32·DPL >= head_dim), so head_dim may
- * be anything from 1 to ATT_MAX_HD; tile columns past head_dim are zero-filled.
+ * be anything from 1 to LCU_ATTN_MAX_HEAD_DIM; tile columns past head_dim are zero-filled.
  *
  * Visibility (the CPU trainer's rule, train/grad_attention.c): query t of a row sees key u of the
  * same row when u <= t and seg[u] == seg[t] >= 0. Tiles with no visible pair are skipped. */
 #ifndef LORA4J_CUDA_ATTENTION_TILE_CUH
 #define LORA4J_CUDA_ATTENTION_TILE_CUH
 
-#include "lcu.h"
+#include "ops/ops.h"
 
 #define ATT_WARPS 4
 #define ATT_THREADS (ATT_WARPS * 32)
-#define ATT_MAX_HD 256
 
 /* Rows each warp owns in its register accumulators: fewer for wide heads to bound registers. */
 #define ATT_ROWS_PER_WARP(DPL) ((DPL) >= 8 ? 4 : 8)
@@ -61,7 +60,7 @@ __device__ static inline void att_mark_visible(int32_t *flag, const int32_t *seg
     }
 }
 
-/* head_dim -> dims per lane: 2 (<= 64), 4 (<= 128) or 8 (<= 256). */
+/* head_dim -> dims per lane: 2 (<= 64), 4 (<= 128) or 8 (<= LCU_ATTN_MAX_HEAD_DIM = 256). */
 static inline int att_dims_per_lane(int hd) { return hd <= 64 ? 2 : hd <= 128 ? 4 : 8; }
 
 #endif

@@ -247,9 +247,10 @@ static void test_training(const cfg *c, uint64_t seed) {
     cudaFree(gq), cudaFree(gk), cudaFree(gv);
 }
 
-/* kv_store of every sequence's tokens, then queries at several positions of 3 sequences. */
-static void test_decode(int n_head, int n_head_kv, int hd, uint64_t seed) {
-    printf("decode: heads %d/%d hd %d\n", n_head, n_head_kv, hd);
+/* kv_store of every sequence's tokens, then nqr queries at several positions of 3 sequences
+ * (nqr * n_head picks the kernel's warps per block: < 128 pairs 16, < 512 pairs 8). */
+static void test_decode(int n_head, int n_head_kv, int hd, int nqr, uint64_t seed) {
+    printf("decode: heads %d/%d hd %d, %d queries\n", n_head, n_head_kv, hd, nqr);
     const int n_seqs = 3, len[3] = {13, 50, 77};
     const int64_t n_ctx = 80, cache = (int64_t)n_seqs * n_head_kv * n_ctx * hd, ldk = (int64_t)n_head_kv * hd;
     int64_t n_tok = 0;
@@ -294,13 +295,17 @@ static void test_decode(int n_head, int n_head_kv, int hd, uint64_t seed) {
         }
     }
 
-    const int nqr = 6;
-    const int32_t qseq[nqr] = {0, 1, 2, 1, 2, 2}, qpos[nqr] = {12, 49, 76, 20, 0, 33};
+    /* each sequence's last and first position, then positions spread over it */
+    int32_t *qseq = (int32_t *)malloc(sizeof(int32_t) * nqr), *qpos = (int32_t *)malloc(sizeof(int32_t) * nqr);
+    for (int qi = 0; qi < nqr; qi++) {
+        qseq[qi] = qi % n_seqs;
+        qpos[qi] = qi < n_seqs ? len[qi] - 1 : qi < 2 * n_seqs ? 0 : (qi * 37) % len[qi % n_seqs];
+    }
     const int64_t ldq = (int64_t)n_head * hd;
     float *q = (float *)malloc(sizeof(float) * nqr * ldq);
     lcu_test_fill(q, nqr * ldq, -1.5f, 1.5f, &st);
     float *dq = (float *)lcu_test_upload(q, sizeof(float) * nqr * ldq);
-    int32_t *dqs = (int32_t *)lcu_test_upload(qseq, sizeof qseq), *dqp = (int32_t *)lcu_test_upload(qpos, sizeof qpos);
+    int32_t *dqs = (int32_t *)lcu_test_upload(qseq, sizeof(int32_t) * nqr), *dqp = (int32_t *)lcu_test_upload(qpos, sizeof(int32_t) * nqr);
     lcu_bf16 *dout = (lcu_bf16 *)lcu_test_upload(NULL, sizeof(lcu_bf16) * nqr * ldq);
     lcu_attention_cache(0, &kv, dq, dqs, dqp, nqr, n_head, dout);
     lcu_bf16 *ob = (lcu_bf16 *)malloc(sizeof(lcu_bf16) * nqr * ldq);
@@ -338,7 +343,7 @@ static void test_decode(int n_head, int n_head_kv, int hd, uint64_t seed) {
     compare("out vs CPU l4_attention", out, cd, nqr * ldq, 5e-3, 1e-5);
 
     free(cd), free(cpu), free(scores), free(ref), free(p), free(out), free(ob), free(q), free(fk), free(fv);
-    free(kc), free(vc), free(k), free(v), free(seq), free(pos);
+    free(kc), free(vc), free(k), free(v), free(seq), free(pos), free(qseq), free(qpos);
     cudaFree(kv.k), cudaFree(kv.v), cudaFree(dk), cudaFree(dv), cudaFree(dseq), cudaFree(dpos), cudaFree(dq);
     cudaFree(dqs), cudaFree(dqp), cudaFree(dout);
 }
@@ -351,11 +356,13 @@ int main(void) {
         {2, 61, 2, 2, 48},  /* MHA, head_dim not a multiple of 32 */
         {1, 70, 4, 1, 128}, /* all query heads on one kv head */
         {1, 40, 2, 1, 200}, /* the widest tiling (head_dim <= 256) */
+        {3, 7, 2, 2, 32},   /* rows shorter than a tile, three of them */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_training(&cases[i], 0x9e3779b97f4a7c15ull + i);
-    test_decode(4, 2, 64, 7);
-    test_decode(6, 2, 96, 8);
-    test_decode(2, 2, 48, 9);
+    test_decode(4, 2, 64, 40, 7);
+    test_decode(6, 2, 96, 9, 8);
+    test_decode(2, 2, 48, 7, 9);
+    test_decode(2, 1, 256, 6, 10);
     printf("attention: all checks passed\n");
     return 0;
 }
