@@ -74,16 +74,13 @@ attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int3
     for (int c = 0; c < DPL; c++) wo[warp][lane + 32 * c] = o[c];
     __syncthreads();
 
-    float mx = -INFINITY;
+    /* a warp that saw no key (m = -inf) has weight 0 */
+    float mx = -INFINITY, sum = 0.0f;
     for (int w = 0; w < n_warps; w++) mx = fmaxf(mx, wm[w]);
-    float sum = 0.0f, f[CACHE_MAX_WARPS];
-    for (int w = 0; w < n_warps; w++) {
-        f[w] = expf(wm[w] - mx); /* a warp with no key (m = -inf) adds nothing */
-        sum += wl[w] * f[w];
-    }
+    for (int w = 0; w < n_warps; w++) sum = fmaf(wl[w], expf(wm[w] - mx), sum);
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
         float acc = 0.0f;
-        for (int w = 0; w < n_warps; w++) acc = fmaf(wo[w][d], f[w], acc);
+        for (int w = 0; w < n_warps; w++) acc = fmaf(wo[w][d], expf(wm[w] - mx), acc);
         out[i * ld + h * hd + d] = __float2bfloat16(acc / sum);
     }
 }

@@ -288,7 +288,9 @@ static void test_decode(int n_head, int n_head_kv, int hd, int nqr, uint64_t see
             }
     for (int64_t e = 0; e < cache; e++) {
         if (isnan(fk[e])) {
-            LCU_CHECK(kc[e].x == 0x7f7f && vc[e].x == 0x7f7f);
+            uint16_t kb, vb;
+            memcpy(&kb, &kc[e], 2), memcpy(&vb, &vc[e], 2);
+            LCU_CHECK(kb == 0x7f7f && vb == 0x7f7f);
             fk[e] = fv[e] = 0.0f; /* never read by the queries below */
         } else {
             LCU_CHECK(__bfloat162float(kc[e]) == fk[e] && __bfloat162float(vc[e]) == fv[e]);
