@@ -262,13 +262,13 @@ static void test_decode(int n_head, int n_head_kv, int hd, int nqr, uint64_t see
     lcu_test_fill(v, n_tok * ldk, -1.0f, 1.0f, &st);
     /* tokens interleaved across sequences, as a batched prefill of mixed lengths would */
     int64_t i = 0;
-    for (int p = 0; p < 77; p++)
+    for (int p = 0; p < len[n_seqs - 1]; p++) /* len ascends */
         for (int s = 0; s < n_seqs; s++)
             if (p < len[s]) seq[i] = s, pos[i] = p, i++;
 
     lcu_bf16 *kc = (lcu_bf16 *)malloc(sizeof(lcu_bf16) * cache), *vc = (lcu_bf16 *)malloc(sizeof(lcu_bf16) * cache);
-    memset(kc, 0x7f, sizeof(lcu_bf16) * cache); /* a sentinel in every slot no token writes */
-    memset(vc, 0x7f, sizeof(lcu_bf16) * cache);
+    memset((void *)kc, 0x7f, sizeof(lcu_bf16) * cache); /* a sentinel in every slot no token writes */
+    memset((void *)vc, 0x7f, sizeof(lcu_bf16) * cache);
     lcu_kv kv = {(lcu_bf16 *)lcu_test_upload(kc, sizeof(lcu_bf16) * cache), (lcu_bf16 *)lcu_test_upload(vc, sizeof(lcu_bf16) * cache),
                  n_ctx, n_head_kv, hd};
     float *dk = (float *)lcu_test_upload(k, sizeof(float) * n_tok * ldk), *dv = (float *)lcu_test_upload(v, sizeof(float) * n_tok * ldk);
