@@ -20,7 +20,8 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_kernel(lcu_attn a, lcu_
     int32_t *segq = (int32_t *)(ps + ATT_WARPS * QPW * BK), *segk = segq + BQ, *flag = segk + BK;
 
     const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    const int64_t r = blockIdx.z, t0 = (int64_t)blockIdx.x * BQ, base = r * a.n_seq;
+    /* the last query tiles see the most keys: blocks in launch order take them first */
+    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
     const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
     const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW, hd4 = (hd + 3) & ~3;

@@ -41,7 +41,8 @@ attention_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const flo
     int32_t *segq = (int32_t *)(dd + BQ), *segk = segq + BQ, *flag = segk + BK;
 
     const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    const int64_t r = blockIdx.z, t0 = (int64_t)blockIdx.x * BQ, base = r * a.n_seq;
+    /* the last query tiles see the most keys: blocks in launch order take them first */
+    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
     const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
     const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW, hd4 = (hd + 3) & ~3;
@@ -123,6 +124,7 @@ attention_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const fl
     int32_t *segk = (int32_t *)(dd + BQ), *segq = segk + BKV, *flag = segq + BQ;
 
     const int hd = a.head_dim, g = blockIdx.y, group = a.n_head / a.n_head_kv;
+    /* the first key tiles are seen by the most queries and are launched first */
     const int64_t r = blockIdx.z, k0 = (int64_t)blockIdx.x * BKV, base = r * a.n_seq;
     const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
     const int nk = a.n_seq - k0 < BKV ? (int)(a.n_seq - k0) : BKV;
