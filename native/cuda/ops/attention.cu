@@ -59,11 +59,11 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_kernel(lcu_attn a, lcu_
         for (int i = 0; i < QPW; i++) {
             const int vis = att_visible(t0 + i0 + i, segq[i0 + i], k0 + lane, segk[lane]);
             const float si = vis ? s[i] * scale : -INFINITY;
-            const float mn = fmaxf(m[i], att_warp_max(si));
+            const float mn = fmaxf(m[i], lcu_warp_reduce(si, lcu_op_max()));
             /* mn is -inf only when this query has seen no key yet: nothing to rescale or add */
             const float p = vis ? expf(si - mn) : 0.0f;
             const float alpha = m[i] == -INFINITY ? 0.0f : expf(m[i] - mn);
-            l[i] = l[i] * alpha + att_warp_sum(p);
+            l[i] = l[i] * alpha + lcu_warp_reduce(p, lcu_op_sum());
             m[i] = mn;
             for (int c = 0; c < DPL; c++) o[i][c] *= alpha;
             pw[i * BK + lane] = p;

@@ -21,7 +21,7 @@ __device__ static void att_rowdot(float *d, const float *dout, const lcu_bf16 *o
         if (i < n_valid)
             for (int e = lane; e < hd; e += 32)
                 acc = fmaf(dout[(q0 + i) * ld + e], __bfloat162float(out[(q0 + i) * ld + e]), acc);
-        acc = att_warp_sum(acc);
+        acc = lcu_warp_reduce(acc, lcu_op_sum());
         if (lane == 0) d[i] = acc;
     }
 }

@@ -60,7 +60,7 @@ attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int3
             const int d = lane + 32 * c;
             if (d < hd) sd = fmaf(qd[c], __bfloat162float(kc[u * hd + d]), sd);
         }
-        const float sc = att_warp_sum(sd);
+        const float sc = lcu_warp_reduce(sd, lcu_op_sum());
         const float mn = fmaxf(m, sc);
         const float alpha = expf(m - mn), p = expf(sc - mn); /* m = -inf at the first key: alpha 0 */
         l = l * alpha + p;

@@ -16,6 +16,7 @@
 #define LORA4J_CUDA_ATTENTION_TILE_CUH
 
 #include "ops/ops.h"
+#include "ops/reduce.h"
 
 #define ATT_WARPS 4
 #define ATT_THREADS (ATT_WARPS * 32)
@@ -39,16 +40,6 @@ __device__ static inline float att_dot4(att_f4 a, att_f4 b, float acc) {
 
 __device__ static inline int att_visible(int64_t t, int32_t seg_t, int64_t u, int32_t seg_u) {
     return u <= t && seg_t >= 0 && seg_u == seg_t;
-}
-
-__device__ static inline float att_warp_max(float x) {
-    for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
-    return x;
-}
-
-__device__ static inline float att_warp_sum(float x) {
-    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-    return x;
 }
 
 /* dst[i][d] (row stride sld) = src row (r0 + i), head slice at src + (r0+i)*ld, for i < rows and
