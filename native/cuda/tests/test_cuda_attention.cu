@@ -250,7 +250,7 @@ static void test_decode(int n_head, int n_head_kv, int hd, int nq, unsigned seed
     /* a sentinel in every slot, which only the stored tokens' slots lose */
     lcu_bf16 sentinel;
     const uint16_t sentinel_bits = 0x7f7f;
-    memcpy(&sentinel, &sentinel_bits, 2);
+    memcpy((void *)&sentinel, &sentinel_bits, 2);
     std::vector<lcu_bf16> kc(cache, sentinel), vc(cache, sentinel);
     lcu_kv kv = {lcu_test_upload(kc.data(), cache), lcu_test_upload(vc.data(), cache), n_ctx, n_head_kv, hd};
     float *d_k = lcu_test_upload(k.data(), k.size()), *d_v = lcu_test_upload(v.data(), v.size());
