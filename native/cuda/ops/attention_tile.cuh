@@ -1,4 +1,5 @@
-/* Tiling shared by the training attention kernels (attention.cu, attention_backward.cu).
+/* Tiling shared by the training attention kernels (attention.cu, attention_backward.cu); the
+ * decoding kernel (attention_cache.cu) shares only the head_dim dispatch.
  *
  * Blocks have ATT_WARPS warps. Scores are computed one warp-wide tile of 32 at a time with a lane
  * per key (forward, dq) or per query (dk/dv), so the 32 dot products of a warp run in parallel
@@ -21,6 +22,7 @@
 #define ATT_WARPS 4
 #define ATT_THREADS (ATT_WARPS * 32)
 
+/* Padding (floats) of the rows read one per lane. */
 #define ATT_PAD 4
 
 /* Rows each warp owns in its register accumulators: fewer for wide heads to bound registers. */
