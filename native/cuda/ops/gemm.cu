@@ -24,10 +24,11 @@ using namespace nvcuda;
 /* f32 row padding of the output staging tile. */
 #define TILE_CPAD 4
 
-/* Shared-memory footprint: the A and B tiles during the K-loop, then the output tile. */
+/* Shared-memory footprint: two buffers of A and B tiles during the K-loop (one being read by
+ * the tensor cores while the next is filled), then the output tile. */
 #define TILE_A_ELEMS (TILE_M * (TILE_K + TILE_PAD) > TILE_K * (TILE_M + TILE_PAD) ? TILE_M * (TILE_K + TILE_PAD) : TILE_K * (TILE_M + TILE_PAD))
 #define TILE_B_ELEMS (TILE_N * (TILE_K + TILE_PAD) > TILE_K * (TILE_N + TILE_PAD) ? TILE_N * (TILE_K + TILE_PAD) : TILE_K * (TILE_N + TILE_PAD))
-#define TILE_AB_BYTES (2 * (TILE_A_ELEMS + TILE_B_ELEMS))
+#define TILE_AB_BYTES (2 * 2 * (TILE_A_ELEMS + TILE_B_ELEMS))
 #define TILE_C_BYTES (4 * TILE_M * (TILE_N + TILE_CPAD))
 #define TILE_SMEM_BYTES (TILE_AB_BYTES > TILE_C_BYTES ? TILE_AB_BYTES : TILE_C_BYTES)
 
@@ -88,8 +89,11 @@ __global__ void __launch_bounds__(TILE_THREADS)
 gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *b, int64_t b_row_bytes,
            int64_t M, int64_t N, int64_t K, float alpha, float beta, float *c, int64_t ldc) {
     __shared__ __align__(128) unsigned char smem[TILE_SMEM_BYTES];
-    lcu_bf16 *as = (lcu_bf16 *)smem;
-    lcu_bf16 *bs = as + TILE_A_ELEMS;
+    lcu_bf16 *as[2], *bs[2];
+    as[0] = (lcu_bf16 *)smem;
+    as[1] = as[0] + TILE_A_ELEMS;
+    bs[0] = as[1] + TILE_A_ELEMS;
+    bs[1] = bs[0] + TILE_B_ELEMS;
     float *cs = (float *)smem; /* reused once the K-loop is done */
 
     const int64_t m0 = (int64_t)blockIdx.y * TILE_M, n0 = (int64_t)blockIdx.x * TILE_N;
@@ -104,23 +108,31 @@ gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.0f);
 
-    for (int64_t k0 = 0; k0 < K; k0 += TILE_K) {
-        load_a<TA>(as, a, atype, a_row_bytes, m0, M, k0, K);
-        load_b<TB, BT>(bs, b, b_row_bytes, n0, N, k0, K);
-        __syncthreads();
+    load_a<TA>(as[0], a, atype, a_row_bytes, m0, M, 0, K);
+    load_b<TB, BT>(bs[0], b, b_row_bytes, n0, N, 0, K);
+    __syncthreads();
+    /* Step t multiplies buffer t%2 and fills the other with step t+1: one barrier per step, and
+     * warps done with their products go on to the next loads while others still multiply.
+     * The buffer being filled was last read in step t-1, which every thread has left. */
+    for (int64_t k0 = 0, t = 0; k0 < K; k0 += TILE_K, t++) {
+        const lcu_bf16 *at = as[t & 1], *bt = bs[t & 1];
         for (int kk = 0; kk < TILE_K; kk += 16) {
             wmma::fragment<wmma::matrix_a, 16, 16, 16, lcu_bf16, typename frag_layout<TA>::type> fa[2];
             wmma::fragment<wmma::matrix_b, 16, 16, 16, lcu_bf16, typename frag_layout<TB>::type> fb[2];
             for (int i = 0; i < 2; i++) {
                 const int m = wm + 16 * i;
-                wmma::load_matrix_sync(fa[i], TA ? as + kk * lda + m : as + m * lda + kk, lda);
+                wmma::load_matrix_sync(fa[i], TA ? at + kk * lda + m : at + m * lda + kk, lda);
             }
             for (int j = 0; j < 2; j++) {
                 const int n = wn + 16 * j;
-                wmma::load_matrix_sync(fb[j], TB ? bs + n * ldb + kk : bs + kk * ldb + n, ldb);
+                wmma::load_matrix_sync(fb[j], TB ? bt + n * ldb + kk : bt + kk * ldb + n, ldb);
             }
             for (int i = 0; i < 2; i++)
                 for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+        }
+        if (k0 + TILE_K < K) {
+            load_a<TA>(as[(t + 1) & 1], a, atype, a_row_bytes, m0, M, k0 + TILE_K, K);
+            load_b<TB, BT>(bs[(t + 1) & 1], b, b_row_bytes, n0, N, k0 + TILE_K, K);
         }
         __syncthreads();
     }
