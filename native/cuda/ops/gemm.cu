@@ -18,19 +18,20 @@ using namespace nvcuda;
 #define TILE_N 64
 #define TILE_K 32
 #define TILE_THREADS 256 /* 8 warps: 4 along M x 2 along N, each 32x32 outputs (2x2 fragments) */
-/* bf16 row padding: keeps rows 16-byte aligned for the vector stores and wmma loads, and shifts
- * consecutive rows by 4 banks so fragment loads do not hit one bank. */
+/* bf16 row padding: keeps rows 16-byte aligned (vector stores, wmma loads) and breaks the
+ * power-of-two row stride, so the rows one fragment load reads fall in different banks. */
 #define TILE_PAD 8
-/* f32 row padding of the output staging tile. */
+/* f32 row padding of the output staging tile, for the same reason. */
 #define TILE_CPAD 4
 
-/* Shared-memory footprint: two buffers of A and B tiles during the K-loop (one being read by
- * the tensor cores while the next is filled), then the output tile. */
-#define TILE_A_ELEMS (TILE_M * (TILE_K + TILE_PAD) > TILE_K * (TILE_M + TILE_PAD) ? TILE_M * (TILE_K + TILE_PAD) : TILE_K * (TILE_M + TILE_PAD))
-#define TILE_B_ELEMS (TILE_N * (TILE_K + TILE_PAD) > TILE_K * (TILE_N + TILE_PAD) ? TILE_N * (TILE_K + TILE_PAD) : TILE_K * (TILE_N + TILE_PAD))
+/* Shared memory: two buffers of A and B tiles during the K-loop (one read by the tensor cores
+ * while the next is filled), then the output tile. A tile is [m][k] or, transposed, [k][m]. */
+#define TILE_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define TILE_A_ELEMS TILE_MAX(TILE_M * (TILE_K + TILE_PAD), TILE_K * (TILE_M + TILE_PAD))
+#define TILE_B_ELEMS TILE_MAX(TILE_N * (TILE_K + TILE_PAD), TILE_K * (TILE_N + TILE_PAD))
 #define TILE_AB_BYTES (2 * 2 * (TILE_A_ELEMS + TILE_B_ELEMS))
 #define TILE_C_BYTES (4 * TILE_M * (TILE_N + TILE_CPAD))
-#define TILE_SMEM_BYTES (TILE_AB_BYTES > TILE_C_BYTES ? TILE_AB_BYTES : TILE_C_BYTES)
+#define TILE_SMEM_BYTES TILE_MAX(TILE_AB_BYTES, TILE_C_BYTES)
 
 /* Eight bf16, stored to shared memory as one 16-byte access. */
 struct __align__(16) bf16x8 {
