@@ -2,6 +2,7 @@
  * trainer. Context entries are filled in by the decoding engine. */
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "engine/trainer.h"
 
 static int32_t model_upload(int32_t device, const l4b_model *m, void **out) {
     *out = NULL;
@@ -29,6 +30,14 @@ static l4_backend make_table(void) {
     b.device_info = lcu_device_info;
     b.model_upload = model_upload;
     b.model_free = model_free;
+    b.trainer_plan = lcu_trainer_plan;
+    b.trainer_new = lcu_trainer_new;
+    b.trainer_free = lcu_trainer_free;
+    b.trainer_step = lcu_trainer_step;
+    b.trainer_zero_grad = lcu_trainer_zero_grad;
+    b.trainer_grad_sumsq = lcu_trainer_grad_sumsq;
+    b.trainer_update = lcu_trainer_update;
+    b.trainer_moments = lcu_trainer_moments;
     return b;
 }
 
