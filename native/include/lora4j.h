@@ -377,7 +377,7 @@ typedef struct lora4j_context_params {
 } lora4j_context_params;
 
 /* n_ctx 0 (training context, at most 4096), n_seq_max 1, n_batch 512, n_threads 0,
- * exact_f32 0. */
+ * exact_f32 0, device -1 (CPU). */
 LORA4J_API lora4j_context_params lora4j_context_default_params(void);
 LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
                                               lora4j_context_params params,
