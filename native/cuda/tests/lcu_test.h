@@ -78,4 +78,34 @@ template <class T> static inline void lcu_test_download(T *host, const T *dev, s
     LCU_TEST_CUDA(cudaMemcpy(host, dev, n * sizeof(T), cudaMemcpyDeviceToHost));
 }
 
+/* Waits for the queued work; a launch or kernel error ends the test program. */
+static inline void lcu_test_sync(void) {
+    LCU_TEST_CUDA(cudaGetLastError());
+    LCU_TEST_CUDA(cudaDeviceSynchronize());
+}
+
+/* A zeroed device buffer of n T (the caller frees it with cudaFree). */
+template <class T> static inline T *lcu_test_alloc(size_t n) {
+    T *d = nullptr;
+    LCU_TEST_CUDA(cudaMalloc((void **)&d, n * sizeof(T) + 1));
+    LCU_TEST_CUDA(cudaMemset(d, 0, n * sizeof(T) + 1));
+    return d;
+}
+
+/* max_i |got_i - want_i| / max_i |want_i|: the error relative to the largest reference value (so
+ * the rounding noise of tiny components does not dominate); prints it and counts a failure above
+ * bound. */
+static inline double lcu_test_compare(const char *what, const float *got, const float *want, size_t n,
+                                      double bound) {
+    double max_ref = 0.0, max_err = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        max_ref = fmax(max_ref, fabs((double)want[i]));
+        max_err = fmax(max_err, fabs((double)got[i] - want[i]));
+    }
+    const double err = max_ref > 0.0 ? max_err / max_ref : max_err;
+    printf("  %-46s err %.2e (bound %.0e)\n", what, err, bound);
+    LCU_TEST_CHECK(err <= bound, "%s: error %.3e (max |ref| %.3e)", what, err, max_ref);
+    return err;
+}
+
 #endif
