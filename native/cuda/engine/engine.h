@@ -1,6 +1,6 @@
 /* The engine of the CUDA backend: device copies of a model and of adapters, the projection with
- * LoRA terms shared by training and decoding, and error reporting. Implemented in engine/*.cu;
- * the backend table (backend.cu) exposes it to liblora4j.so through src/backend/backend.h. */
+ * LoRA terms shared by training and decoding, and error reporting (the .cu files of engine/).
+ * The backend table (backend.cu) exposes it to liblora4j.so through src/backend/backend.h. */
 #ifndef LORA4J_CUDA_ENGINE_H
 #define LORA4J_CUDA_ENGINE_H
 

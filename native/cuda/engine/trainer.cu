@@ -23,6 +23,10 @@ int32_t lcu_tr_shapes(lcu_trainer *t, const lora4j_hparams *hp, const l4b_train_
                             "'%s' has a trainable bias delta (train it on the CPU)", ad->pairs[i].base_name);
         }
     }
+    if (hp->head_dim < 1 || hp->head_dim > LCU_ATTN_MAX_HEAD_DIM) {
+        return lcu_fail(LORA4J_ERR_UNSUPPORTED, "trainer: head_dim %d is beyond the CUDA attention's %d",
+                        hp->head_dim, LCU_ATTN_MAX_HEAD_DIM);
+    }
     t->n_rows = c->n_rows;
     t->n_seq = c->n_seq;
     t->N = c->n_rows * c->n_seq;
