@@ -5,6 +5,7 @@
 #include "lora/lora_rng.h"
 #include "ops/reduce.h"
 
+/* train_dropout.c's step between consecutive elements' hash inputs */
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 
 __device__ static inline int keep(uint64_t key, int64_t i, float p) {
