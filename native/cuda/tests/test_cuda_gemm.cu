@@ -144,6 +144,12 @@ int main(void) {
         check_gemm({F32, bt, 0, 1, 1, 70, kb, 1.0f, 0.0f, 0, 0}, seed++);
         check_gemm({BF16, bt, bt == LORA4J_TYPE_Q4_K, 1, 5, 33, kb, 2.0f, 1.0f, 1, 4}, seed++);
     }
+    /* transposed A against block weights on the tiles; M just past the few-rows limit; several
+     * tiles along N and M with K-quant blocks spanning K-steps */
+    check_gemm({F32, LORA4J_TYPE_Q4_0, 1, 1, 37, 70, 96, 1.0f, 0.0f, 2, 0}, seed++);
+    check_gemm({BF16, LORA4J_TYPE_Q6_K, 1, 0, 37, 256, 40, 1.0f, 0.0f, 0, 0}, seed++);
+    check_gemm({F32, LORA4J_TYPE_Q8_0, 0, 1, 9, 70, 96, 1.0f, 0.0f, 0, 0}, seed++);
+    check_gemm({F32, LORA4J_TYPE_Q5_K, 0, 1, 133, 130, 512, 0.25f, 1.0f, 0, 0}, seed++);
     /* the few-rows path on dense weights, K not a multiple of 8 */
     check_gemm({F32, F32, 0, 1, 8, 19, 45, 1.0f, 0.0f, 3, 1}, seed++);
     check_gemm({BF16, BF16, 1, 1, 3, 40, 45, 1.0f, 1.0f, 2, 0}, seed++);
