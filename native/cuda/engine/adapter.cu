@@ -29,19 +29,29 @@ void lcu_dadapter_free(lcu_dadapter *ad) {
     free(ad);
 }
 
+int64_t lcu_dadapter_values(const l4b_adapter *ad) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < ad->n_pairs; i++) n += ad->pairs[i].rank * (ad->pairs[i].n_in + ad->pairs[i].n_out);
+    return n;
+}
+
+size_t lcu_dadapter_bytes(const l4b_adapter *ad) {
+    size_t bytes = lcu_arena_piece((size_t)lcu_dadapter_values(ad) * sizeof(float));
+    for (int64_t i = 0; i < ad->n_pairs; i++) {
+        if (ad->pairs[i].bias_delta) bytes += lcu_arena_piece((size_t)ad->pairs[i].n_out * sizeof(float));
+    }
+    return bytes;
+}
+
 int32_t lcu_dadapter_upload(const lora4j_hparams *hp, const l4b_adapter *ad, lcu_dadapter **out) {
     *out = NULL;
     const int64_t n = ad->n_pairs;
-    size_t bytes = 0;
-    int64_t n_values = 0;
     for (int64_t i = 0; i < n; i++) {
-        const lora4j_lora_pair *p = &ad->pairs[i];
-        int32_t st = check_pair(hp, p, i);
+        int32_t st = check_pair(hp, &ad->pairs[i], i);
         if (st != LORA4J_OK) return st;
-        n_values += p->rank * (p->n_in + p->n_out);
-        if (p->bias_delta) bytes += lcu_arena_piece((size_t)p->n_out * sizeof(float));
     }
-    bytes += lcu_arena_piece((size_t)n_values * sizeof(float));
+    const int64_t n_values = lcu_dadapter_values(ad);
+    const size_t bytes = lcu_dadapter_bytes(ad);
     lcu_dadapter *d = (lcu_dadapter *)calloc(1, sizeof *d);
     if (d) {
         d->pairs = (lcu_dpair *)calloc((size_t)(n > 0 ? n : 1), sizeof *d->pairs);

@@ -3,6 +3,7 @@
 #include "engine/context.h"
 #include "engine/device.h"
 #include "engine/engine.h"
+#include "engine/trainer.h"
 
 static int32_t model_upload(int32_t device, const l4b_model *m, void **out) {
     *out = NULL;
@@ -35,6 +36,14 @@ static l4_backend make_table(void) {
     b.context_set_adapters = lcu_context_set_adapters;
     b.context_decode = lcu_context_decode;
     b.context_kv_copy = lcu_context_kv_copy;
+    b.trainer_plan = lcu_trainer_plan;
+    b.trainer_new = lcu_trainer_new;
+    b.trainer_free = lcu_trainer_free;
+    b.trainer_step = lcu_trainer_step;
+    b.trainer_zero_grad = lcu_trainer_zero_grad;
+    b.trainer_grad_sumsq = lcu_trainer_grad_sumsq;
+    b.trainer_update = lcu_trainer_update;
+    b.trainer_moments = lcu_trainer_moments;
     return b;
 }
 

@@ -87,7 +87,8 @@ int32_t l4_backend_get(const l4_backend **out) {
 
 int32_t l4_backend_fail(const l4_backend *be, int32_t st, const char *what) {
     const char *msg = be->last_error ? be->last_error() : NULL;
-    return l4_fail(st, "%s: %s", what, msg && msg[0] ? msg : "the backend gave no reason");
+    if (!msg || !msg[0]) msg = "the backend gave no reason";
+    return what ? l4_fail(st, "%s: %s", what, msg) : l4_fail(st, "%s", msg);
 }
 
 int32_t l4_backend_missing(const l4_backend *be, const char *fn) {

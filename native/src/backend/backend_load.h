@@ -9,7 +9,8 @@
  * message says why (no library in this build, dlopen's error, another ABI), every time. */
 int32_t l4_backend_get(const l4_backend **out);
 
-/* Sets this thread's message to "<what>: <the backend's last error>" and returns st. */
+/* Sets this thread's message to "<what>: <the backend's last error>" (what NULL: the backend's
+ * message alone) and returns st. */
 int32_t l4_backend_fail(const l4_backend *be, int32_t st, const char *what);
 
 /* LORA4J_ERR_UNSUPPORTED "the <name> backend has no <fn>", for a NULL entry of the table. */
