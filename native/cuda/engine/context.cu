@@ -82,6 +82,10 @@ int32_t lcu_context_new(void *model, int32_t n_ctx, int32_t n_seq_max, int32_t n
         return lcu_fail(LORA4J_ERR_INVALID_ARGUMENT, "context_new: n_ctx %d, n_seq_max %d, n_batch %d",
                         n_ctx, n_seq_max, n_batch);
     }
+    if (hp->head_dim < 1 || hp->head_dim > LCU_ATTN_MAX_HEAD_DIM) {
+        return lcu_fail(LORA4J_ERR_UNSUPPORTED, "context_new: head_dim %d is beyond the CUDA attention's %d",
+                        hp->head_dim, LCU_ATTN_MAX_HEAD_DIM);
+    }
     int32_t st = lcu_check(cudaSetDevice(m->device), "context_new: selecting the device");
     if (st != LORA4J_OK) return st;
     lcu_context *c = (lcu_context *)calloc(1, sizeof *c);
@@ -122,6 +126,8 @@ int32_t lcu_context_set_adapters(void *ctx, const l4b_adapter *const *ads, const
         release_adapters(c);
         return LORA4J_OK;
     }
+    /* the new set is built beside the current one (in a context holding only its adapter
+     * fields), so a failure leaves the current one in force */
     lcu_context next;
     memset(&next, 0, sizeof next);
     next.ads = (lcu_dadapter **)calloc((size_t)n, sizeof *next.ads);
