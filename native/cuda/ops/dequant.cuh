@@ -215,11 +215,16 @@ template <> struct dq_traits<LORA4J_TYPE_Q4_K> { enum { blck = 256, bytes = 144 
 template <> struct dq_traits<LORA4J_TYPE_Q5_K> { enum { blck = 256, bytes = 176 }; };
 template <> struct dq_traits<LORA4J_TYPE_Q6_K> { enum { blck = 256, bytes = 210 }; };
 
-/* One dense element of a row (F32, BF16 or F16; F16 rows are ld bytes apart, so any address). */
+/* A dense value from its bits (F32, BF16 or F16). */
+template <int T> static __device__ __forceinline__ float dq_dense_bits(uint32_t u) {
+    if (T == LORA4J_TYPE_F32) return __uint_as_float(u);
+    return T == LORA4J_TYPE_BF16 ? lcu_bf16_bits_to_f32((uint16_t)u) : lcu_f16_to_f32((uint16_t)u);
+}
+
+/* One dense element of a row (F16 rows are ld bytes apart, so at any address). */
 template <int T> static __device__ __forceinline__ float dq_dense1(const uint8_t *row, int64_t c) {
     if (T == LORA4J_TYPE_F32) return ((const float *)row)[c];
-    const uint16_t u = dq_u16(row + 2 * c);
-    return T == LORA4J_TYPE_BF16 ? lcu_bf16_bits_to_f32(u) : lcu_f16_to_f32(u);
+    return dq_dense_bits<T>(dq_u16(row + 2 * c));
 }
 
 /* 16 bytes moved as one access where aligned (the tile loaders' vector loads). */
@@ -228,17 +233,23 @@ struct __align__(16) dq_vec16 {
 };
 
 /* Elements c0..c0+7 (c0 % 8 == 0) of a row of n elements starting at byte pointer row (dense
- * rows: 2-byte aligned at least). Elements at or past n read as 0 (only a dense row can end
+ * rows: F32 4-byte, BF16 2-byte aligned). Elements at or past n read as 0 (only a dense row can end
  * inside a chunk: block rows hold whole blocks). */
 template <int T>
 static __device__ __forceinline__ void dq_load8(const uint8_t *row, int64_t c0, int64_t n, float *y) {
     if (dq_traits<T>::blck == 1) {
         const uint8_t *p = row + c0 * dq_traits<T>::bytes;
         if (c0 + 8 <= n && ((uintptr_t)p & 15) == 0) {
-            dq_vec16 v[2];
-            v[0] = ((const dq_vec16 *)p)[0];
-            if (T == LORA4J_TYPE_F32) v[1] = ((const dq_vec16 *)p)[1];
-            for (int i = 0; i < 8; i++) y[i] = dq_dense1<T>((const uint8_t *)v, i);
+            const dq_vec16 v0 = ((const dq_vec16 *)p)[0];
+            if (T == LORA4J_TYPE_F32) {
+                const dq_vec16 v1 = ((const dq_vec16 *)p)[1];
+                for (int i = 0; i < 4; i++) {
+                    y[i] = dq_dense_bits<T>(v0.w[i]);
+                    y[i + 4] = dq_dense_bits<T>(v1.w[i]);
+                }
+            } else {
+                for (int i = 0; i < 8; i++) y[i] = dq_dense_bits<T>(v0.w[i / 2] >> (16 * (i & 1)));
+            }
         } else {
             for (int i = 0; i < 8; i++) y[i] = c0 + i < n ? dq_dense1<T>(row, c0 + i) : 0.0f;
         }
