@@ -12,7 +12,10 @@ int32_t l4_device_context_new(lora4j_context *c) {
     const l4_backend *be;
     int32_t st = l4_backend_get(&be);
     if (st != LORA4J_OK) return l4_fail_context(st, "context_new on CUDA device %d", c->p.device);
-    if (!be->device_count || !be->context_new) return l4_backend_missing(be, "inference contexts");
+    if (!be->device_count || !be->context_new || !be->context_free || !be->context_set_adapters ||
+        !be->context_decode || !be->context_kv_copy) {
+        return l4_backend_missing(be, "inference contexts");
+    }
     int32_t n = 0;
     st = be->device_count(&n);
     if (st != LORA4J_OK) return l4_backend_fail(be, st, "context_new");
