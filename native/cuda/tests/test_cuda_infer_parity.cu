@@ -5,7 +5,8 @@
  *   - sequence_logprobs, with and without the adapter;
  *   - greedy generation of 3 sequences decoded together after sharing a prefix (kv_seq_copy, one
  *     copy partial) and reading their own suffixes in one interleaved batch, with the adapter;
- *   - switching the adapter off again gives the device's base logits exactly;
+ *   - switching the adapter off again gives the device's base logits exactly; an optimizer step
+ *     on the adapter reaches a device context that has it set;
  *   - error paths: a device out of range, and the core's checks in front of a device context.
  * Models: qwen2 (q/k/v biases) in F32 and llama (GQA) in Q8_0 at dim 64, llama in Q4_K at dim 256
  * (its 256-element blocks). The emulation is slow (a context switch per warp collective), so the
@@ -188,7 +189,51 @@ static void check_generation(const char *label, lora4j_model *m, const lora4j_ad
     free(steps[1]);
 }
 
-enum { WITH_BASE = 1, WITH_LOGPROBS = 2, WITH_GENERATION = 4, WITH_OFF = 8 };
+/* An optimizer step on the adapter (a CPU trainer's) reaches a device context that has it set:
+ * its next forward gives what a fresh device context gives with the updated adapter. */
+static void check_adapter_update(lora4j_model *m, lora4j_adapter *ad, float scale, int V) {
+    enum { N = 8 };
+    const int seg_len[2] = {N, 0};
+    lf_batch b = lf_batch_make(1, N, seg_len, V, 21);
+    const size_t n_logits = (size_t)N * (size_t)V;
+    float *before = (float *)calloc(n_logits, sizeof(float)), *after = (float *)calloc(n_logits, sizeof(float));
+    float *fresh = (float *)calloc(n_logits, sizeof(float));
+    int8_t want[N];
+    memset(want, 1, sizeof want);
+    lora4j_context *ctx = open_ctx(m, 0, 1, PROMPT_BATCH, ad, scale);
+    lora4j_train_params tp = lora4j_train_default_params();
+    tp.n_rows = 1;
+    tp.n_seq = N;
+    tp.n_threads = 2;
+    lora4j_trainer *tr = NULL;
+    CHECK_OK(lora4j_trainer_new(m, ad, NULL, NULL, 0, &tp, &tr));
+    if (ctx && tr) {
+        CHECK_OK(lora4j_decode(ctx, b.tokens, NULL, NULL, N, want, before, (int64_t)n_logits));
+        lora4j_optim_params o = lora4j_optim_default_params();
+        o.lr = 1e-2f;
+        CHECK_OK(lora4j_trainer_step(tr, b.tokens, b.pos, b.seg, b.weights, NULL, NULL));
+        CHECK_OK(lora4j_trainer_optimizer_step(tr, &o, NULL));
+        CHECK_OK(lora4j_kv_seq_clear(ctx, 0));
+        CHECK_OK(lora4j_decode(ctx, b.tokens, NULL, NULL, N, want, after, (int64_t)n_logits));
+        lora4j_context *ctx2 = open_ctx(m, 0, 1, PROMPT_BATCH, ad, scale);
+        if (ctx2) CHECK_OK(lora4j_decode(ctx2, b.tokens, NULL, NULL, N, want, fresh, (int64_t)n_logits));
+        lora4j_context_free(ctx2);
+        parity moved = {0, 0};
+        parity_add(&moved, before, after, (int64_t)n_logits);
+        printf("  %-26s an optimizer step moves the device context's logits by %.3f\n", "adapter update",
+               moved.max_abs);
+        CHECK(moved.max_abs > 1e-3);
+        CHECK(memcmp(after, fresh, n_logits * sizeof(float)) == 0);
+    }
+    lora4j_trainer_free(tr);
+    lora4j_context_free(ctx);
+    free(before);
+    free(after);
+    free(fresh);
+    lf_batch_free(&b);
+}
+
+enum { WITH_BASE = 1, WITH_LOGPROBS = 2, WITH_GENERATION = 4, WITH_OFF = 8, WITH_UPDATE = 16 };
 
 static void check_model(const char *label, fx_model cfg, int32_t bias_mode, int what) {
     char name[96];
@@ -254,6 +299,7 @@ static void check_model(const char *label, fx_model cfg, int32_t bias_mode, int 
         }
         lora4j_context_free(ctx);
     }
+    if (what & WITH_UPDATE) check_adapter_update(m, ad, scale, V); /* last: it changes the adapter */
     for (int k = 0; k < 2; k++) free(logits[k]);
     free(base_device);
     lora4j_adapter_free(ad);
@@ -327,7 +373,7 @@ int main(void) {
     q4k.wtype = LORA4J_TYPE_Q4_K;
     q4k.n_embd = 256;
     q4k.n_ff = 256;
-    check_model("qwen2 F32 + biases", qwen, LORA4J_LORA_BIAS_LORA_ONLY, WITH_BASE | WITH_LOGPROBS | WITH_OFF);
+    check_model("qwen2 F32 + biases", qwen, LORA4J_LORA_BIAS_LORA_ONLY, WITH_BASE | WITH_LOGPROBS | WITH_OFF | WITH_UPDATE);
     check_model("llama GQA Q8_0", q8, LORA4J_LORA_BIAS_NONE, WITH_BASE | WITH_GENERATION);
     check_model("llama GQA Q4_K", q4k, LORA4J_LORA_BIAS_NONE, 0);
     check_errors(small, n_devices);
