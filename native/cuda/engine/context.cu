@@ -8,6 +8,10 @@
 /* The head scores about this many logits at once (at least 8 rows, at most n_batch). */
 #define HEAD_CHUNK_FLOATS ((int64_t)1 << 24)
 
+static size_t stage_bytes(int64_t n, int64_t n_rot, int64_t n_rows) {
+    return (size_t)(n * n_rot) * sizeof(float) + (size_t)(3 * n + 2 * n_rows) * sizeof(int32_t);
+}
+
 lcu_staged lcu_context_stage(void *base, int64_t n, int64_t n_rot, int64_t n_rows) {
     lcu_staged d;
     d.rope_cs = (float *)base;
@@ -16,7 +20,7 @@ lcu_staged lcu_context_stage(void *base, int64_t n, int64_t n_rot, int64_t n_row
     d.pos = d.seq + n;
     d.rows = d.pos + n;
     d.targets = d.rows + n_rows;
-    d.bytes = (size_t)((uint8_t *)(d.targets + n_rows) - (uint8_t *)base);
+    d.bytes = stage_bytes(n, n_rot, n_rows);
     return d;
 }
 
@@ -100,7 +104,7 @@ int32_t lcu_context_new(void *model, int32_t n_ctx, int32_t n_seq_max, int32_t n
     int64_t rows = HEAD_CHUNK_FLOATS / hp->n_vocab;
     rows = rows < 8 ? 8 : rows;
     c->head_rows = rows < n_batch ? rows : n_batch;
-    c->stage_bytes = lcu_context_stage(NULL, n_batch, hp->n_rot, n_batch).bytes;
+    c->stage_bytes = stage_bytes(n_batch, hp->n_rot, n_batch);
 
     st = lcu_check(cudaStreamCreate(&c->stream), "context_new: creating a stream");
     if (st == LORA4J_OK) {
