@@ -46,7 +46,8 @@ int lcu_blas_load_from(const char *name, lcu_blas_api *api);
 
 /* The process's cuBLAS, opened on first call: env LORA4J_CUBLAS_LIBRARY if set (only that one:
  * an explicit choice is not replaced by another version), else the first of libcublas.so.13,
- * .12 and libcublas.so that loads. Its name, or NULL when none did. */
+ * .12 and libcublas.so that loads. Its name; NULL when none did, or once a cuBLAS call has
+ * failed (the process then keeps to wmma). */
 const char *lcu_blas_library(void);
 
 /* lcu_gemm through cuBLAS: 1 when it ran (wholly or, after a cuBLAS failure part-way, finished

@@ -23,6 +23,7 @@ static uint16_t bf16_bits(lcu_bf16 h) {
 /* rows x cols of type t (rows padded by pad elements for F32/BF16, pad bytes otherwise);
  * each of the row ranges is dequantized and compared. */
 static void check_type(int32_t t, int64_t rows, int64_t cols, int64_t pad, unsigned seed) {
+    const int failures_before = lcu_test_failures;
     const int64_t rb = lora4j_row_bytes(t, cols);
     const int64_t ld = is_dense(t) ? cols + pad : rb + pad;
     const int64_t stride = is_dense(t) ? ld * (rb / cols) : ld;
@@ -61,7 +62,8 @@ static void check_type(int32_t t, int64_t rows, int64_t cols, int64_t pad, unsig
                        (long long)(r0 + n - 1), (long long)rows, (long long)cols, (long long)bad);
         cudaFree(dout);
     }
-    printf("type %2d: %lld x %lld, ld %lld: exact\n", t, (long long)rows, (long long)cols, (long long)ld);
+    printf("type %2d: %lld x %lld, ld %lld: %s\n", t, (long long)rows, (long long)cols, (long long)ld,
+           lcu_test_failures == failures_before ? "exact" : "MISMATCH");
     cudaFree(dm);
 }
 
