@@ -192,17 +192,6 @@ struct blas_gemm {
         blas_device *dev = blas_device_for(s);
         if (!dev) return 0;
 
-        /* A as bf16, row stride kept: an f32 A is converted over its span, rows-1 full strides plus
-         * one row, so nothing past its last element is read. */
-        const lcu_bf16 *abf = (const lcu_bf16 *)a->data;
-        if (a->type == LORA4J_TYPE_F32) {
-            const int64_t span = (a->rows - 1) * a->ld + a->cols;
-            lcu_bf16 *p = blas_scratch(dev, SCRATCH_A, (size_t)span);
-            if (!p) return 0;
-            lcu_to_bf16(s, (const float *)a->data, p, span);
-            abf = p;
-        }
-
         /* B: a BF16 B is used in place, in one chunk; any other type is dequantized in chunks of
          * as many stored rows as the scratch bound allows (at least one). */
         const bool direct = b->type == LORA4J_TYPE_BF16;
@@ -213,6 +202,17 @@ struct blas_gemm {
             chunk = fit < 1 ? 1 : fit < b->rows ? fit : b->rows;
             bbuf = blas_scratch(dev, SCRATCH_B, (size_t)(chunk * b->cols));
             if (!bbuf) return 0;
+        }
+        /* A as bf16, row stride kept: an f32 A is converted over its span, rows-1 full strides plus
+         * one row, so nothing past its last element is read. Both scratch buffers are in hand
+         * before any work is queued: a return of 0 leaves nothing behind on the stream. */
+        const lcu_bf16 *abf = (const lcu_bf16 *)a->data;
+        if (a->type == LORA4J_TYPE_F32) {
+            const int64_t span = (a->rows - 1) * a->ld + a->cols;
+            lcu_bf16 *p = blas_scratch(dev, SCRATCH_A, (size_t)span);
+            if (!p) return 0;
+            lcu_to_bf16(s, (const float *)a->data, p, span);
+            abf = p;
         }
         const int opb = b->trans ? LCU_BLAS_OP_T : LCU_BLAS_OP_N;
         const int opa = a->trans ? LCU_BLAS_OP_T : LCU_BLAS_OP_N;
