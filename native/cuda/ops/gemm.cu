@@ -6,7 +6,13 @@
  *     weight is never materialised in global memory;
  *   - gemm_rows: for a few rows of A against a B read along its stored rows (decoding: M <= 8,
  *     Y = X·Wᵀ), one warp per output column streams the weight row once and does f32 FMAs for
- *     all M rows; the tensor-core path would spend most of a 128-row tile on zero padding. */
+ *     all M rows; the tensor-core path would spend most of a 128-row tile on zero padding.
+ * lcu_gemm runs them (lcu_gemm_wmma) or, by the policy at the end, the cuBLAS path (ops/cublas.cu). */
+#include <stdlib.h>
+
+#include <atomic>
+
+#include "ops/cublas.h"
 #include "ops/dequant.cuh"
 #include "ops/ops.h"
 
@@ -240,12 +246,64 @@ struct gemm_launch {
 };
 } /* namespace */
 
-void lcu_gemm(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c, int64_t ldc) {
+void lcu_gemm_wmma(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c,
+                   int64_t ldc) {
     gemm_launch g = {s, a, b, alpha, beta, c, ldc, 0, 0, 0};
     g.M = a->trans ? a->cols : a->rows;
     g.K = a->trans ? a->rows : a->cols;
     g.N = b->trans ? b->rows : b->cols;
     dq_dispatch(b->type, g);
+}
+
+/* ---- the choice between these kernels and cuBLAS ------------------------------------------------ */
+
+enum { PATH_UNSET = -1, PATH_AUTO, PATH_WMMA, PATH_CUBLAS };
+static std::atomic<int> g_path{PATH_UNSET};
+
+/* auto sends a GEMM to cuBLAS from this many rows of op(A) (below, decoding and short batches,
+ * the dequantization pass would cost more than cuBLAS gains) and this much work (multiply-adds). */
+#define AUTO_MIN_M 64
+#define AUTO_MIN_MACS ((int64_t)1 << 27)
+
+static int path_named(const char *name) {
+    if (name && strcmp(name, "wmma") == 0) return PATH_WMMA;
+    if (name && strcmp(name, "cublas") == 0) return PATH_CUBLAS;
+    return PATH_AUTO; /* unset, "auto", or a name we do not know */
+}
+
+static int gemm_path(void) {
+    int p = g_path.load(std::memory_order_relaxed);
+    if (p == PATH_UNSET) {
+        p = path_named(getenv("LORA4J_CUDA_GEMM"));
+        g_path.store(p, std::memory_order_relaxed);
+    }
+    return p;
+}
+
+void lcu_gemm_set_path(const char *name) { g_path.store(name ? path_named(name) : PATH_UNSET); }
+
+const char *lcu_gemm_path(void) {
+    const int p = gemm_path();
+#ifdef LCU_EMU
+    (void)p; /* the emulation has no cuBLAS */
+    return "wmma";
+#else
+    if (p == PATH_WMMA || !lcu_blas_library()) return "wmma";
+    return p == PATH_CUBLAS ? "cublas" : "auto";
+#endif
+}
+
+void lcu_gemm(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c, int64_t ldc) {
+#ifndef LCU_EMU
+    const int p = gemm_path();
+    if (p != PATH_WMMA) {
+        const int64_t M = a->trans ? a->cols : a->rows, K = a->trans ? a->rows : a->cols;
+        const int64_t N = b->trans ? b->rows : b->cols;
+        const bool large = M >= AUTO_MIN_M && (double)M * N * K >= (double)AUTO_MIN_MACS;
+        if ((p == PATH_CUBLAS || large) && lcu_gemm_cublas(s, a, b, alpha, beta, c, ldc)) return;
+    }
+#endif
+    lcu_gemm_wmma(s, a, b, alpha, beta, c, ldc);
 }
 
 namespace {
