@@ -231,7 +231,7 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
         int roundsPerEpoch = (records.size() + perRound - 1) / perRound;
         int totalSteps = o.maxSteps() > 0 ? o.maxSteps() : o.epochs() * roundsPerEpoch * iterations;
         TrainerShape shape = new TrainerShape(microBatch > 0 ? microBatch : groupSize, seqLen, o.threads(),
-                o.checkpointing(), false, 0, o.seed());
+                o.checkpointing(), false, 0, o.seed(), 0, o.device());
         GrpoLoss.Settings loss = new GrpoLoss.Settings(beta, !rloo, epsLow, epsHigh, lossType, maxNewTokens);
         LrSchedule schedule = new LrSchedule(o.scheduler(), o.learningRate(), o.warmup());
         Checkpoint resume = o.resume() == null ? null : Checkpoint.load(o.resume(), model);
@@ -248,9 +248,9 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
             try (RunOutput out = new RunOutput(o, model, totalSteps, columns, resumed,
                     List.of(StepMetrics.REWARD_MEAN, StepMetrics.KL, StepMetrics.COMPLETION_LEN));
                  NativeTrainer trainer = new NativeTrainer(model, policy.trainable(), policy.frozen(), shape);
-                 InferenceContext ctx = new InferenceContext(model, seqLen, groupSize, o.threads(), false)) {
+                 InferenceContext ctx = new InferenceContext(model, seqLen, groupSize, o.threads(), false, o.device())) {
                 out.announce(algorithm() + " (reference: " + policy.reference() + ")", plan, records.size(), 0, totalSteps);
-                MemoryBudget.check(plan);
+                MemoryBudget.check(plan, shape.device());
                 out.checkpointExtra().put(Policy.ALGORITHM_KEY, algorithm()).put(Policy.REFERENCE_KEY, policy.reference());
                 ctx.setAdapters(policy.all());
                 Generator generator = new Generator(ctx, model.tokenizer());
