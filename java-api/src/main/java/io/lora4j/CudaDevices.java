@@ -21,13 +21,12 @@ final class CudaDevices {
 
     private static Count count() {
         NativeLibrary.extractCudaBackend();
-        int n;
-        try {
-            n = lora4j_h.lora4j_cuda_device_count();
-        } catch (LinkageError e) {
-            // An engine from before the CUDA backend (-Dlora4j.library.path naming an old build).
-            return new Count(0, "the lora4j engine " + NativeLibrary.path() + " has no CUDA support (" + e.getMessage() + ")");
+        // An engine from before the CUDA backend (-Dlora4j.library.path naming an old build).
+        if (NativeLibrary.lookup().find("lora4j_cuda_device_count").isEmpty()) {
+            return new Count(0, "the lora4j engine " + NativeLibrary.path()
+                    + " was built without CUDA support (it has no lora4j_cuda_device_count)");
         }
+        int n = lora4j_h.lora4j_cuda_device_count();
         if (n >= 0) return new Count(n, null);
         String why = Native.lastError();
         return new Count(0, why.isEmpty() ? "the lora4j engine gave no reason" : why);
