@@ -1,10 +1,9 @@
 package io.lora4j.cli;
 
 import io.lora4j.Device;
-import io.lora4j.GpuInfo;
 import picocli.CommandLine.Command;
 
-import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code lora4j devices}: the CUDA devices --device can name, or why there are none. */
@@ -12,12 +11,10 @@ import java.util.concurrent.Callable;
 final class DevicesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
-        List<GpuInfo> gpus = Device.cudaDevices();
         System.out.println("cpu");
-        for (GpuInfo g : gpus) System.out.println(g);
-        if (gpus.isEmpty()) {
-            System.out.println("no CUDA device: " + Device.cudaUnavailableReason().orElse("none found"));
-        }
+        Optional<String> none = Device.cudaUnavailableReason();
+        if (none.isPresent()) System.out.println("no CUDA device: " + none.get());
+        else Device.cudaDevices().forEach(System.out::println);
         return 0;
     }
 }
