@@ -7,6 +7,7 @@ import io.lora4j.Lora4jException;
 import io.lora4j.Model;
 import io.lora4j.ModelOptions;
 import io.lora4j.TensorType;
+import io.lora4j.generate.GeneratedToken;
 import io.lora4j.generate.Generation;
 import io.lora4j.generate.Sampling;
 import io.lora4j.internal.lora4j_h;
@@ -34,19 +35,21 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * The same work on the CPU and on CUDA device 0, on the bundled tiny model (F32, and re-encoded
- * to Q8_0 and Q4_0 at load). Without a GPU the tests use the backend's CPU emulation (Surefire
+ * to Q4_0 at load; the kernel tests in native/cuda/tests cover every type).  Kept small for the
+ * emulation: 2 rows of 32 tokens, 2-3 steps, a few short generations. Without a GPU the tests use the backend's CPU emulation (Surefire
  * sets LORA4J_CUDA_LIBRARY to it); with neither they are skipped, saying why.
  *
  * <p>Tolerances: the GPU computes activations in bf16 (8-bit mantissa, ~0.4% per rounding) where
  * the CPU uses f32, so a mean cross-entropy after 4 layers agrees to about 1% and the gradient
  * norm to a few %; we allow 2% on the loss and 5% on the norm. Greedy decoding must match token
- * for token: the tiny model's top-2 logit gaps are far wider than that error.
+ * for token except after a near-tie.
  */
 @Tag("cuda")
 class CudaParityTest {
     static final Device GPU = Device.cuda(0);
     static final double LOSS_TOLERANCE = 0.02;
     static final double GRAD_NORM_TOLERANCE = 0.05;
+    static final double NEAR_TIE = 0.05;
 
     @BeforeAll
     static void needsACudaDevice() {
@@ -56,7 +59,7 @@ class CudaParityTest {
     }
 
     enum Weights {
-        F32(null), Q8_0(TensorType.Q8_0), Q4_0(TensorType.Q4_0);
+        F32(null), Q4_0(TensorType.Q4_0);
 
         final TensorType type;
 
@@ -108,27 +111,99 @@ class CudaParityTest {
         }
     }
 
+    /**
+     * Greedy completions of three prompts (10-20 tokens each) match token for token. Where the CPU's
+     * top two candidates are within {@link #NEAR_TIE} nats, bf16 rounding may pick the other one and
+     * the paths may then part; a difference anywhere else fails.
+     */
     @ParameterizedTest
     @EnumSource(Weights.class)
     void greedyGenerationMatchesTheCpu(Weights w) {
-        int[] cpu, gpu;
-        try (Model model = Model.load(TinyModel.path(), w.options(Device.cpu()))) {
-            cpu = model.generate("the cat sees the", Sampling.greedy(20)).tokenIds();
+        String[] prompts = {"the cat sees the", "the dog finds a", "my box is"};
+        Sampling greedy = Sampling.builder().temperature(0).maxTokens(20).nProbs(2).build();
+        try (Model cpu = Model.load(TinyModel.path(), w.options(Device.cpu()));
+             Model gpu = Model.load(TinyModel.path(), w.options(GPU))) {
+            int matched = 0;
+            for (String p : prompts) {
+                List<GeneratedToken> c = cpu.generate(p, greedy).tokens();
+                Generation g = gpu.generate(p, greedy);
+                System.out.printf("%s greedy on %s: \"%s%s\"%n", w, GPU, p, g.text());
+                int[] want = c.stream().mapToInt(GeneratedToken::id).toArray();
+                String what = w + " \"" + p + "\": cpu " + Arrays.toString(want) + ", gpu " + Arrays.toString(g.tokenIds());
+                int i = 0;
+                while (i < want.length && i < g.tokenIds().length && want[i] == g.tokenIds()[i]) i++;
+                matched += i;
+                if (i == want.length && i == g.tokenIds().length) continue;
+                assertTrue(i < want.length, what);
+                double gap = c.get(i).topLogprobs()[0] - c.get(i).topLogprobs()[1];
+                assertTrue(gap < NEAR_TIE, what + " differ at token " + i + " where the CPU's top-2 gap is " + gap);
+            }
+            assertTrue(matched >= 30, w + ": only " + matched + " tokens matched");
         }
-        try (Model model = Model.load(TinyModel.path(), w.options(GPU))) {
-            Generation g = model.generate("the cat sees the", Sampling.greedy(20));
-            gpu = g.tokenIds();
-            System.out.printf("%s greedy on %s: \"%s\"%n", w, GPU, g.text());
+    }
+
+    static List<StepMetrics> dpo(Model model, Device device) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String a : new String[] {"cat", "dog"}) {
+            for (String t : new String[] {"box", "cup"}) {
+                rows.add(Map.of("prompt", "the " + a + " sees the", "chosen", " red " + t + ".", "rejected", " blue " + t + "."));
+            }
         }
-        assertTrue(cpu.length > 0);
-        assertArrayEquals(cpu, gpu, () -> w + ": cpu " + Arrays.toString(cpu) + ", gpu " + Arrays.toString(gpu));
+        try (TrainingRun run = model.lora(LoraConfig.builder().rank(4).alpha(8).seed(7).build()).dpo(Dataset.of("pairs", rows))
+                .device(device).beta(0.1).batchSize(2).maxSteps(2).learningRate(5e-3).constant().seed(2).threads(2)
+                .progress(false).train()) {
+            return run.history();
+        }
+    }
+
+    /**
+     * Two DPO steps: the first is ln 2 on both (policy = reference); the second compares sums of
+     * log-probs through the sigmoid, which keeps the 2% relative error of the sums well under 0.02.
+     */
+    @Test
+    void dpoStepsGiveTheCpuLosses() {
+        List<StepMetrics> cpu, gpu;
+        try (Model model = Model.load(TinyModel.path())) {
+            cpu = dpo(model, Device.cpu());
+            gpu = dpo(model, GPU);
+        }
+        assertEquals(Math.log(2), gpu.getFirst().get(StepMetrics.LOSS).orElseThrow(), 1e-4);
+        for (int i = 0; i < cpu.size(); i++) {
+            double lc = cpu.get(i).get(StepMetrics.LOSS).orElseThrow(), lg = gpu.get(i).get(StepMetrics.LOSS).orElseThrow();
+            System.out.printf("dpo step %d: loss cpu %.5f gpu %.5f%n", i + 1, lc, lg);
+            assertEquals(lc, lg, 0.02, "dpo loss at step " + (i + 1));
+        }
+    }
+
+    /**
+     * Two GRPO steps on the GPU (sampling with batched decoding there, then the update), rewarding
+     * longer completions so the advantages are not all zero: a fresh adapter starts at KL 0, and
+     * the update moves the policy that step 2 samples from.
+     */
+    @Test
+    void grpoStepsRunOnTheGpu() {
+        List<Map<String, Object>> prompts = List.of(Map.of("prompt", "the cat sees the"));
+        try (Model model = Model.load(TinyModel.path());
+             TrainingRun run = model.lora(LoraConfig.builder().rank(4).alpha(8).seed(7).build())
+                     .grpo(Dataset.of("prompts", prompts)).reward("length", 1, (r, c) -> c.length()).groupSize(4)
+                     .promptsPerStep(1).maxNewTokens(6).learningRate(2e-2).constant().device(GPU).steps(2).seed(3)
+                     .threads(2).progress(false).train()) {
+            for (StepMetrics m : run.history()) {
+                System.out.printf("grpo step %d on %s: loss %.5f, KL %.6f, mean reward %.3f%n", m.step(), GPU,
+                        m.get(StepMetrics.LOSS).orElseThrow(), m.get(StepMetrics.KL).orElseThrow(),
+                        m.get(StepMetrics.REWARD_MEAN).orElseThrow());
+                assertTrue(Double.isFinite(m.get(StepMetrics.LOSS).orElseThrow()));
+            }
+            assertEquals(0.0, run.history().getFirst().get(StepMetrics.KL).orElseThrow(), 1e-4);
+            assertTrue(run.last(StepMetrics.KL) > 0, "the update moved the policy");
+        }
     }
 
     @Test
     void fullFineTuningAndClassificationAreRefusedOnTheGpuWithTheEnginesReason() {
         try (Model model = Model.load(TinyModel.path())) {
             Lora4jException full = assertThrows(Lora4jException.class, () -> model.fullFineTune(sentences()).device(GPU)
-                    .batchSize(1).contextLength(16).maxSteps(1).progress(false).train());
+                    .batchSize(1).contextLength(32).maxSteps(1).progress(false).train());
             assertEquals(lora4j_h.LORA4J_ERR_UNSUPPORTED(), full.status(), full.getMessage());
             System.out.println("full fine-tuning on " + GPU + ": " + full.getMessage());
 
