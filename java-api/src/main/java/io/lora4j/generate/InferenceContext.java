@@ -98,6 +98,8 @@ public final class InferenceContext implements AutoCloseable {
     /**
      * Applies these adapters from now on: y = W x + sum of scale * (alpha/r) * B A x. An empty
      * list switches adapters off. The adapters stay open at least as long as this context uses them.
+     * A context on a CUDA device copies their values now: after training changes an adapter, set
+     * it again for this context to see the change (a CPU context reads them where they are).
      */
     public void setAdapters(List<ScaledAdapter> adapters) {
         ensureOpen();

@@ -35,27 +35,39 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 /**
  * The same work on the CPU and on CUDA device 0, on the bundled tiny model (F32, and re-encoded
- * to Q4_0 at load; the kernel tests in native/cuda/tests cover every type).  Kept small for the
- * emulation: 2 rows of 32 tokens, 2-3 steps, a few short generations. Without a GPU the tests use the backend's CPU emulation (Surefire
- * sets LORA4J_CUDA_LIBRARY to it); with neither they are skipped, saying why.
+ * to Q4_0 at load; the kernel tests in native/cuda/tests cover every type). Without a GPU the
+ * tests use the backend's CPU emulation (Surefire sets LORA4J_CUDA_LIBRARY to it); with neither
+ * they are skipped, saying why.
+ *
+ * <p>The emulation decodes about a token per second here, so on it only the core set runs (Q4_0
+ * LoRA steps, one greedy completion, the refusals: under a minute); the rest (F32, more prompts,
+ * DPO, GRPO: about 5 more minutes there) runs on a real GPU, or with {@code -Dlora4j.cuda.parity=full}.
  *
  * <p>Tolerances: the GPU computes activations in bf16 (8-bit mantissa, ~0.4% per rounding) where
- * the CPU uses f32, so a mean cross-entropy after 4 layers agrees to about 1% and the gradient
- * norm to a few %; we allow 2% on the loss and 5% on the norm. Greedy decoding must match token
- * for token except after a near-tie.
+ * the CPU uses f32. Measured on the emulation: losses within 0.15%, gradient norms within 0.5%,
+ * DPO losses within 1e-4; we allow 1% on the loss, 3% on the norm, 0.005 on a DPO loss. Greedy
+ * decoding must match token for token except after a near-tie.
  */
 @Tag("cuda")
 class CudaParityTest {
     static final Device GPU = Device.cuda(0);
-    static final double LOSS_TOLERANCE = 0.02;
-    static final double GRAD_NORM_TOLERANCE = 0.05;
+    static final double LOSS_TOLERANCE = 0.01;
+    static final double GRAD_NORM_TOLERANCE = 0.03;
+    static final double DPO_TOLERANCE = 0.005;
     static final double NEAR_TIE = 0.05;
+    static boolean coreOnly;
 
     @BeforeAll
     static void needsACudaDevice() {
         List<GpuInfo> gpus = Device.cudaDevices();
         assumeFalse(gpus.isEmpty(), () -> "skipped: no CUDA device (" + Device.cudaUnavailableReason().orElse("") + ")");
-        System.out.println("CUDA parity on " + gpus.getFirst());
+        coreOnly = gpus.getFirst().emulated() && !"full".equals(System.getProperty("lora4j.cuda.parity"));
+        System.out.println("CUDA parity on " + gpus.getFirst() + (coreOnly ? ", core set" : ""));
+    }
+
+    /** Skips a test outside the core set on the emulation. */
+    static void notInTheCoreSet() {
+        assumeFalse(coreOnly, "slow on the CPU emulation: runs on a real GPU, or with -Dlora4j.cuda.parity=full");
     }
 
     enum Weights {
@@ -96,6 +108,7 @@ class CudaParityTest {
     @ParameterizedTest
     @EnumSource(Weights.class)
     void loraStepsGiveTheCpuLossesAndGradientNorms(Weights w) {
+        if (w != Weights.Q4_0) notInTheCoreSet();
         List<StepMetrics> cpu, gpu;
         try (Model model = Model.load(TinyModel.path(), w.options(Device.cpu()))) {
             cpu = sft(model, Device.cpu());
@@ -112,14 +125,15 @@ class CudaParityTest {
     }
 
     /**
-     * Greedy completions of three prompts (10-20 tokens each) match token for token. Where the CPU's
+     * Greedy completions (10-20 tokens each) match token for token. Where the CPU's
      * top two candidates are within {@link #NEAR_TIE} nats, bf16 rounding may pick the other one and
      * the paths may then part; a difference anywhere else fails.
      */
     @ParameterizedTest
     @EnumSource(Weights.class)
     void greedyGenerationMatchesTheCpu(Weights w) {
-        String[] prompts = {"the cat sees the", "the dog finds a", "my box is"};
+        if (w != Weights.Q4_0) notInTheCoreSet();
+        List<String> prompts = coreOnly ? List.of("the cat sees the") : List.of("the cat sees the", "the dog finds a", "my box is");
         Sampling greedy = Sampling.builder().temperature(0).maxTokens(20).nProbs(2).build();
         try (Model cpu = Model.load(TinyModel.path(), w.options(Device.cpu()));
              Model gpu = Model.load(TinyModel.path(), w.options(GPU))) {
@@ -138,7 +152,7 @@ class CudaParityTest {
                 double gap = c.get(i).topLogprobs()[0] - c.get(i).topLogprobs()[1];
                 assertTrue(gap < NEAR_TIE, what + " differ at token " + i + " where the CPU's top-2 gap is " + gap);
             }
-            assertTrue(matched >= 30, w + ": only " + matched + " tokens matched");
+            assertTrue(matched >= 8 * prompts.size(), w + ": only " + matched + " tokens matched");
         }
     }
 
@@ -157,11 +171,12 @@ class CudaParityTest {
     }
 
     /**
-     * Two DPO steps: the first is ln 2 on both (policy = reference); the second compares sums of
-     * log-probs through the sigmoid, which keeps the 2% relative error of the sums well under 0.02.
+     * Two DPO steps: the first is ln 2 on both (policy = reference); the second compares the
+     * policy/reference log-prob sums of both completions through the sigmoid.
      */
     @Test
     void dpoStepsGiveTheCpuLosses() {
+        notInTheCoreSet();
         List<StepMetrics> cpu, gpu;
         try (Model model = Model.load(TinyModel.path())) {
             cpu = dpo(model, Device.cpu());
@@ -171,7 +186,7 @@ class CudaParityTest {
         for (int i = 0; i < cpu.size(); i++) {
             double lc = cpu.get(i).get(StepMetrics.LOSS).orElseThrow(), lg = gpu.get(i).get(StepMetrics.LOSS).orElseThrow();
             System.out.printf("dpo step %d: loss cpu %.5f gpu %.5f%n", i + 1, lc, lg);
-            assertEquals(lc, lg, 0.02, "dpo loss at step " + (i + 1));
+            assertEquals(lc, lg, DPO_TOLERANCE, "dpo loss at step " + (i + 1));
         }
     }
 
@@ -182,6 +197,7 @@ class CudaParityTest {
      */
     @Test
     void grpoStepsRunOnTheGpu() {
+        notInTheCoreSet();
         List<Map<String, Object>> prompts = List.of(Map.of("prompt", "the cat sees the"));
         try (Model model = Model.load(TinyModel.path());
              TrainingRun run = model.lora(LoraConfig.builder().rank(4).alpha(8).seed(7).build())

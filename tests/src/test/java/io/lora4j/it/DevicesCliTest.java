@@ -54,10 +54,9 @@ class DevicesCliTest {
         assertTrue(r.err().contains("cpu, cuda or cuda:N"), r.err());
     }
 
+    /** Token parity with the CPU is CudaParityTest's job; here, the flag reaches the model. */
     @Test
-    void generateOnCudaMatchesTheCpuOrSaysWhyItCannot() {
-        CliRunner cpu = CliRunner.run("generate", "-m", model, "-p", "Once", "-n", "8", "--temp", "0", "--device", "cpu");
-        assertEquals(0, cpu.exitCode(), cpu.err());
+    void generateOnCudaRunsThereOrSaysWhyItCannot() {
         CliRunner gpu = CliRunner.run("generate", "-m", model, "-p", "Once", "-n", "8", "--temp", "0", "--device", "cuda");
         if (Device.cudaDevices().isEmpty()) {
             assertEquals(1, gpu.exitCode());
@@ -65,7 +64,7 @@ class DevicesCliTest {
                     gpu.err().strip());
         } else {
             assertEquals(0, gpu.exitCode(), gpu.err());
-            assertEquals(cpu.out(), gpu.out());
+            assertTrue(gpu.out().startsWith("Once") && gpu.out().strip().length() > 4, gpu.out());
         }
     }
 

@@ -252,7 +252,6 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
                 out.announce(algorithm() + " (reference: " + policy.reference() + ")", plan, records.size(), 0, totalSteps);
                 MemoryBudget.check(plan, shape.device());
                 out.checkpointExtra().put(Policy.ALGORITHM_KEY, algorithm()).put(Policy.REFERENCE_KEY, policy.reference());
-                ctx.setAdapters(policy.all());
                 Generator generator = new Generator(ctx, model.tokenizer());
                 if (resume != null) trainer.loadState(resume.optimizerFile());
                 Checkpoint last = resume;
@@ -260,6 +259,9 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
                 while (step < totalSteps) {
                     int round = step / iterations;
                     long t0 = System.nanoTime();
+                    // Every round: a context on a GPU samples from its own copy of the adapters,
+                    // taken here (on the CPU this only points the context at them again).
+                    ctx.setAdapters(policy.all());
                     List<Completion> samples = sample(generator, records, promptIds, round, o, seqLen);
                     long t1 = System.nanoTime();
                     double sampleSeconds = (t1 - t0) / 1e9;
