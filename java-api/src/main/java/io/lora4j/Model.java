@@ -43,10 +43,11 @@ public final class Model implements AutoCloseable {
     private final Map<String, Object> metadata;
     private final List<TensorInfo> tensors;
     private final int threads;
+    private final Device device;
     private volatile Tokenizer tokenizer;
     private volatile ChatTemplate chatTemplate;
 
-    private Model(Path path, MemorySegment handle, int threads) {
+    private Model(Path path, MemorySegment handle, int threads, Device device) {
         this.path = path;
         this.handle = handle;
         this.guard = new HandleGuard("model " + path);
@@ -55,6 +56,7 @@ public final class Model implements AutoCloseable {
         this.metadata = GgufReader.metadata(gguf);
         this.tensors = GgufReader.tensors(gguf);
         this.threads = threads;
+        this.device = device;
     }
 
     public static Model load(Path path) {
@@ -65,6 +67,7 @@ public final class Model implements AutoCloseable {
         if (!Files.isRegularFile(path)) {
             throw new Lora4jException(lora4j_h.LORA4J_ERR_IO(), "model file not found: " + path);
         }
+        options.device().requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = lora4j_h.lora4j_model_default_params(arena);
             lora4j_model_params.n_threads(params, options.threads());
@@ -75,7 +78,7 @@ public final class Model implements AutoCloseable {
                     "loading model");
             MemorySegment handle = out.get(ValueLayout.ADDRESS, 0);
             try {
-                return new Model(path, handle, options.threads());
+                return new Model(path, handle, options.threads(), options.device());
             } catch (RuntimeException e) {
                 lora4j_h.lora4j_model_free(handle);
                 throw e;
@@ -211,6 +214,11 @@ public final class Model implements AutoCloseable {
         return threads;
     }
 
+    /** Where this model's own generation runs, from the load options. */
+    public Device device() {
+        return device;
+    }
+
     /** Generates a completion of {@code prompt} (BOS added as the vocabulary asks). */
     public Generation generate(String prompt, Sampling sampling) {
         return generate(prompt, sampling, null);
@@ -230,7 +238,7 @@ public final class Model implements AutoCloseable {
     /** Generates a completion of a tokenized prompt with LoRA adapters applied. */
     public Generation generate(int[] prompt, Sampling sampling, TokenListener listener, List<ScaledAdapter> adapters) {
         int n = contextFor(prompt.length, sampling.maxTokens());
-        try (InferenceContext ctx = new InferenceContext(this, n, 1, threads, false)) {
+        try (InferenceContext ctx = new InferenceContext(this, n, 1, threads, false, device)) {
             if (!adapters.isEmpty()) ctx.setAdapters(adapters);
             return new Generator(ctx, tokenizer()).generate(prompt, sampling, listener);
         }

@@ -26,11 +26,11 @@ import java.util.Optional;
  * initialised, so constants and struct layouts work without the library. A failure throws
  * {@link NativeLibraryError} naming every place that was tried; the next call tries again.
  *
- * <p>Room for a CUDA backend: it will ship as a second library, {@code liblora4j-cuda.so}, in the
- * same resource directory (and next to {@code liblora4j.so} in a {@value #PATH_PROPERTY}
- * directory). This loader will extract it into the same temporary directory, so the engine can
- * {@code dlopen} it from beside itself only when a GPU is asked for; the CPU library never links
- * the CUDA runtime, and the same jar runs on machines without one.
+ * <p>The CUDA backend ships as a second library, {@value #CUDA_LIBRARY_FILE}, in the same resource
+ * directory when the build had nvcc (and sits next to {@code liblora4j.so} in a {@value #PATH_PROPERTY}
+ * directory). The engine {@code dlopen}s it from beside itself only when a GPU is asked for, so
+ * {@link #extractCudaBackend()} copies it next to the extracted engine just before that; the CPU
+ * library never links the CUDA runtime, and the same jar runs on machines without one.
  */
 public final class NativeLibrary {
 
@@ -40,12 +40,17 @@ public final class NativeLibrary {
     /** The engine's file name. */
     public static final String LIBRARY_FILE = "liblora4j.so";
 
+    /** The CUDA backend's file name; the engine looks for it beside itself. */
+    public static final String CUDA_LIBRARY_FILE = "liblora4j-cuda.so";
+
     private static volatile Loaded loaded;
 
     private NativeLibrary() {}
 
     /** Where the engine was loaded from and the lookup for its symbols. */
-    private record Loaded(Path path, String origin, SymbolLookup lookup) {}
+    private record Loaded(Path path, String origin, SymbolLookup lookup, boolean fromJar) {}
+
+    private static boolean cudaExtracted;
 
     /** The engine's symbols, loading it on first use. */
     public static SymbolLookup lookup() {
@@ -55,6 +60,31 @@ public final class NativeLibrary {
     /** The file the engine was loaded from (the extracted copy when it came from the jar). */
     public static Path path() {
         return load().path();
+    }
+
+    /**
+     * Loads the engine, and when it came from this jar and the jar holds the CUDA backend, copies
+     * the backend beside the extracted engine, once, and only when a GPU is asked for.
+     * A jar without the backend leaves the engine to report that it is not there.
+     */
+    public static void extractCudaBackend() {
+        Loaded l = load();
+        synchronized (NativeLibrary.class) {
+            if (!l.fromJar() || cudaExtracted) return;
+            String resource = resourcePath().replace(LIBRARY_FILE, CUDA_LIBRARY_FILE);
+            try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
+                if (in != null) {
+                    Path file = l.path().resolveSibling(CUDA_LIBRARY_FILE);
+                    // Registered after the directory, so deleted before it (deleteOnExit runs in reverse order).
+                    file.toFile().deleteOnExit();
+                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                throw new NativeLibraryError("cannot extract the CUDA backend (jar resource " + resource + ") beside "
+                        + l.path() + ": " + e, e);
+            }
+            cudaExtracted = true;
+        }
     }
 
     private static Loaded load() {
@@ -98,7 +128,7 @@ public final class NativeLibrary {
                 return description;
             }
         };
-        return new Loaded(file, origin, named);
+        return new Loaded(file, origin, named, property == null || property.isBlank());
     }
 
     /** The library file a {@value #PATH_PROPERTY} value names: the file, or LIBRARY_FILE in that directory. */

@@ -17,6 +17,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t n_batch;
  *     int32_t n_threads;
  *     int32_t exact_f32;
+ *     int32_t device;
  * }
  * }
  */
@@ -31,7 +32,8 @@ public class lora4j_context_params {
         lora4j_h.C_INT.withName("n_seq_max"),
         lora4j_h.C_INT.withName("n_batch"),
         lora4j_h.C_INT.withName("n_threads"),
-        lora4j_h.C_INT.withName("exact_f32")
+        lora4j_h.C_INT.withName("exact_f32"),
+        lora4j_h.C_INT.withName("device")
     ).withName("lora4j_context_params");
 
     /**
@@ -259,6 +261,50 @@ public class lora4j_context_params {
      */
     public static void exact_f32(MemorySegment struct, int fieldValue) {
         struct.set(exact_f32$LAYOUT, exact_f32$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt device$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("device"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static final ValueLayout.OfInt device$layout() {
+        return device$LAYOUT;
+    }
+
+    private static final long device$OFFSET = 20;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static final long device$offset() {
+        return device$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static int device(MemorySegment struct) {
+        return struct.get(device$LAYOUT, device$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static void device(MemorySegment struct, int fieldValue) {
+        struct.set(device$LAYOUT, device$OFFSET, fieldValue);
     }
 
     /**

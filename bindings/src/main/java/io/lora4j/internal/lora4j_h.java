@@ -621,6 +621,126 @@ public class lora4j_h {
         }
     }
 
+    private static class lora4j_cuda_device_count {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_cuda_device_count");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t lora4j_cuda_device_count(void)
+     * }
+     */
+    public static FunctionDescriptor lora4j_cuda_device_count$descriptor() {
+        return lora4j_cuda_device_count.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t lora4j_cuda_device_count(void)
+     * }
+     */
+    public static MethodHandle lora4j_cuda_device_count$handle() {
+        return lora4j_cuda_device_count.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t lora4j_cuda_device_count(void)
+     * }
+     */
+    public static MemorySegment lora4j_cuda_device_count$address() {
+        return lora4j_cuda_device_count.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t lora4j_cuda_device_count(void)
+     * }
+     */
+    public static int lora4j_cuda_device_count() {
+        var mh$ = lora4j_cuda_device_count.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_cuda_device_count");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class lora4j_cuda_device_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            lora4j_h.C_INT,
+            lora4j_h.C_INT,
+            lora4j_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = lora4j_h.findOrThrow("lora4j_cuda_device_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_cuda_device_info(int32_t device, lora4j_device_info *out)
+     * }
+     */
+    public static FunctionDescriptor lora4j_cuda_device_info$descriptor() {
+        return lora4j_cuda_device_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_cuda_device_info(int32_t device, lora4j_device_info *out)
+     * }
+     */
+    public static MethodHandle lora4j_cuda_device_info$handle() {
+        return lora4j_cuda_device_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_cuda_device_info(int32_t device, lora4j_device_info *out)
+     * }
+     */
+    public static MemorySegment lora4j_cuda_device_info$address() {
+        return lora4j_cuda_device_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * lora4j_status_t lora4j_cuda_device_info(int32_t device, lora4j_device_info *out)
+     * }
+     */
+    public static int lora4j_cuda_device_info(int device, MemorySegment out) {
+        var mh$ = lora4j_cuda_device_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("lora4j_cuda_device_info", device, out);
+            }
+            return (int)mh$.invokeExact(device, out);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final int LORA4J_TYPE_F32 = (int)0L;
 
     /**

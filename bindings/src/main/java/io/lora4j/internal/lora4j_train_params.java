@@ -20,6 +20,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  *     int32_t freeze_layers;
  *     uint64_t seed;
  *     int32_t n_labels;
+ *     int32_t device;
  * }
  * }
  */
@@ -38,7 +39,7 @@ public class lora4j_train_params {
         lora4j_h.C_INT.withName("freeze_layers"),
         lora4j_h.C_LONG.withName("seed"),
         lora4j_h.C_INT.withName("n_labels"),
-        MemoryLayout.paddingLayout(4)
+        lora4j_h.C_INT.withName("device")
     ).withName("lora4j_train_params");
 
     /**
@@ -398,6 +399,50 @@ public class lora4j_train_params {
      */
     public static void n_labels(MemorySegment struct, int fieldValue) {
         struct.set(n_labels$LAYOUT, n_labels$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt device$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("device"));
+
+    /**
+     * Layout for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static final ValueLayout.OfInt device$layout() {
+        return device$LAYOUT;
+    }
+
+    private static final long device$OFFSET = 36;
+
+    /**
+     * Offset for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static final long device$offset() {
+        return device$OFFSET;
+    }
+
+    /**
+     * Getter for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static int device(MemorySegment struct) {
+        return struct.get(device$LAYOUT, device$OFFSET);
+    }
+
+    /**
+     * Setter for field:
+     * {@snippet lang=c :
+     * int32_t device
+     * }
+     */
+    public static void device(MemorySegment struct, int fieldValue) {
+        struct.set(device$LAYOUT, device$OFFSET, fieldValue);
     }
 
     /**

@@ -38,4 +38,16 @@ class NativeLibraryTest {
         assertTrue(path.getParent().getFileName().toString().startsWith("lora4j-"), path.toString());
         assertTrue(NativeLibrary.lookup().find("lora4j_version").isPresent());
     }
+
+    @Test
+    void cudaBackendInTheJarIsExtractedBesideTheEngineOnRequest() {
+        assertNull(System.getProperty(NativeLibrary.PATH_PROPERTY));
+        Path beside = NativeLibrary.path().resolveSibling(NativeLibrary.CUDA_LIBRARY_FILE);
+        boolean bundled = NativeLibrary.class.getResource(
+                NativeLibrary.resourcePath().replace(NativeLibrary.LIBRARY_FILE, NativeLibrary.CUDA_LIBRARY_FILE)) != null;
+        NativeLibrary.extractCudaBackend();
+        NativeLibrary.extractCudaBackend(); // once is enough; a second call changes nothing
+        // Built with nvcc: the backend is in the jar and now beside the engine; without nvcc, nothing is.
+        assertEquals(bundled, Files.isRegularFile(beside), beside.toString());
+    }
 }

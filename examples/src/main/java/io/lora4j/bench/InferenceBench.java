@@ -1,5 +1,6 @@
 package io.lora4j.bench;
 
+import io.lora4j.Device;
 import io.lora4j.Model;
 import io.lora4j.ModelQuantizer;
 import io.lora4j.QuantizationScheme;
@@ -22,11 +23,13 @@ public final class InferenceBench {
     private final Path dir;
     private final int threads;
     private final int reps;
+    private final Device device;
 
-    public InferenceBench(Path dir, int threads, int reps) {
+    public InferenceBench(Path dir, int threads, int reps, Device device) {
         this.dir = dir;
         this.threads = threads;
         this.reps = reps;
+        this.device = device;
     }
 
     public void run(int pp, int tg) throws Exception {
@@ -34,7 +37,7 @@ public final class InferenceBench {
         Path f32 = dir.resolve("stories15M-f32.gguf");
         if (!Files.exists(f32)) SyntheticModel.stories15M().seed(1).write(f32);
         System.out.printf("inference: stories15M shape (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000, untied), "
-                + "%d threads, %d reps (min / median / max tokens/s)%n", threads, reps);
+                + "%s, %d threads, %d reps (min / median / max tokens/s)%n", device, threads, reps);
         System.out.printf("%-10s %-28s %-28s %10s %10s%n", "type", "pp" + pp, "tg" + tg, "llama.cpp pp", "tg");
         for (String[] ref : LLAMA_CPP) {
             Path file = quantized(f32, ref[0]);
@@ -63,7 +66,7 @@ public final class InferenceBench {
 
     private Row measure(Path file, int pp, int tg) {
         try (Model model = Model.load(file);
-             InferenceContext ctx = new InferenceContext(model, pp + tg + 1, 1, threads, false)) {
+             InferenceContext ctx = new InferenceContext(model, pp + tg + 1, 1, threads, false, device)) {
             int vocab = model.hparams().vocabSize();
             SplittableRandom rng = new SplittableRandom(3);
             int[] prompt = rng.ints(pp, 3, vocab).toArray();

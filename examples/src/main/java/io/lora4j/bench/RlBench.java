@@ -1,5 +1,6 @@
 package io.lora4j.bench;
 
+import io.lora4j.Device;
 import io.lora4j.Model;
 import io.lora4j.generate.Generation;
 import io.lora4j.generate.Generator;
@@ -29,19 +30,21 @@ public final class RlBench {
     private final Path dir;
     private final int threads;
     private final int reps;
+    private final Device device;
 
-    public RlBench(Path dir, int threads, int reps) {
+    public RlBench(Path dir, int threads, int reps, Device device) {
         this.dir = dir;
         this.threads = threads;
         this.reps = reps;
+        this.device = device;
     }
 
     public void run(Path tinyModel, int group, int newTokens, int steps) throws Exception {
         Files.createDirectories(dir);
         Path f32 = dir.resolve("stories15M-f32.gguf");
         if (!Files.exists(f32)) SyntheticModel.stories15M().seed(1).write(f32);
-        System.out.printf("rl: groups of %d completions of up to %d tokens, %d threads, %d reps (min / median / max)%n",
-                group, newTokens, threads, reps);
+        System.out.printf("rl: groups of %d completions of up to %d tokens, %s, %d threads, %d reps (min / median / max)%n",
+                group, newTokens, device, threads, reps);
         System.out.printf("%-22s %-28s %-28s %8s %12s%n", "model", "batched completions/s", "one at a time", "speedup",
                 "tokens/compl");
         List<Path> models = new ArrayList<>();
@@ -53,7 +56,7 @@ public final class RlBench {
                 int[] prompt = model.tokenizer().encode(PROMPTS[0], true, true);
                 double[] batched = new double[reps], single = new double[reps];
                 long tokens = 0;
-                try (InferenceContext ctx = new InferenceContext(model, prompt.length + newTokens, group, threads, false)) {
+                try (InferenceContext ctx = new InferenceContext(model, prompt.length + newTokens, group, threads, false, device)) {
                     Generator g = new Generator(ctx, model.tokenizer());
                     g.generateGroup(prompt, group, s); // warm-up
                     for (int r = 0; r < reps; r++) {
@@ -82,7 +85,7 @@ public final class RlBench {
                 for (String p : PROMPTS) rows.add(Map.of("prompt", p, "answer", "red"));
                 try (TrainingRun run = model.lora(LoraConfig.builder().rank(8).alpha(16).build()).grpo(Dataset.of("bench", rows))
                         .reward(Rewards.contains()).groupSize(group).promptsPerStep(2).maxNewTokens(newTokens)
-                        .steps(steps + 1).threads(threads).progress(false).train()) {
+                        .steps(steps + 1).threads(threads).device(device).progress(false).train()) {
                     List<StepMetrics> h = run.history().subList(1, run.history().size());
                     double sample = h.stream().mapToDouble(m -> m.get("sample_s").orElseThrow()).average().orElseThrow();
                     double update = h.stream().mapToDouble(m -> m.get("update_s").orElseThrow()).average().orElseThrow();

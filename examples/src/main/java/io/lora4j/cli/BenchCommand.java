@@ -3,6 +3,7 @@ package io.lora4j.cli;
 import io.lora4j.bench.InferenceBench;
 import io.lora4j.bench.RlBench;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -14,6 +15,9 @@ import java.util.concurrent.Callable;
 final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, defaultValue = "2", description = "threads (default 2)")
     int threads;
+
+    @Mixin
+    DeviceOption device;
 
     @Option(names = {"-r", "--reps"}, defaultValue = "5", description = "repetitions per figure")
     int reps;
@@ -42,10 +46,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (rl) {
-            new RlBench(dir, threads, reps).run(tiny, group, newTokens, reps);
+            new RlBench(dir, threads, reps, device.device).run(tiny, group, newTokens, reps);
             return 0;
         }
-        new InferenceBench(dir, threads, reps).run(pp, tg);
+        new InferenceBench(dir, threads, reps, device.device).run(pp, tg);
         return 0;
     }
 }

@@ -33,6 +33,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "threads (0 = all cores)")
     int threads;
 
+    @Mixin
+    DeviceOption device;
+
     @Option(names = "--n-probs", defaultValue = "0", description = "report the K most likely tokens at each step")
     int nProbs;
 
@@ -51,7 +54,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (Model m = Model.load(model, ModelOptions.builder().threads(threads).build());
+        try (Model m = Model.load(model, ModelOptions.builder().threads(threads).device(device.device).build());
              AdapterSet adapters = AdapterSet.load(m, loras, loraScale)) {
             Tokenizer tok = m.tokenizer();
             int[] ids = tok.encode(prompt, true, true);

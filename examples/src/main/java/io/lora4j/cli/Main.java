@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "Fine-tune and run quantized GGUF llama-family models on the JVM.",
         subcommands = {InfoCommand.class, QuantizeCommand.class, TokenizeCommand.class, GenerateCommand.class,
                 TrainCommand.class, RlCommand.class, DpoCommand.class, ExportCommand.class, ImportCommand.class,
-                MakeTinyModelCommand.class, BenchCommand.class, DemoCommand.class})
+                MakeTinyModelCommand.class, BenchCommand.class, DemoCommand.class, DevicesCommand.class})
 public final class Main {
     public static void main(String[] args) {
         System.exit(run(args));

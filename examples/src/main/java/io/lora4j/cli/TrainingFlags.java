@@ -6,6 +6,7 @@ import io.lora4j.train.OptimizerConfig;
 import io.lora4j.train.TrainingOptions;
 import io.lora4j.train.schedule.SchedulerType;
 import io.lora4j.train.schedule.Warmup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -109,6 +110,9 @@ final class TrainingFlags {
     @Option(names = {"-t", "--threads"}, defaultValue = "0", description = "threads (0 = all cores)")
     int threads;
 
+    @Mixin
+    DeviceOption device;
+
     @Option(names = "--config", description = "read defaults for these flags from a file (key = value lines)")
     Path config;
 
@@ -137,6 +141,6 @@ final class TrainingFlags {
                 .optimizer(opt.withWeightDecay(weightDecay).withMaxGradNorm(maxGradNorm)).contextLength(ctx)
                 .truncate(truncate).packing(!noPacking).seed(seed).evalSplit(evalSplit).evalEvery(evalEvery)
                 .logEvery(logEvery).saveEvery(saveEvery).outputDir(outputDir).resume(resume)
-                .checkpointing(checkpointing).threads(threads);
+                .checkpointing(checkpointing).threads(threads).device(device.device);
     }
 }

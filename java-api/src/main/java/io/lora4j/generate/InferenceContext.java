@@ -1,5 +1,6 @@
 package io.lora4j.generate;
 
+import io.lora4j.Device;
 import io.lora4j.Lora4jException;
 import io.lora4j.Model;
 import io.lora4j.engine.Native;
@@ -32,15 +33,31 @@ public final class InferenceContext implements AutoCloseable {
     private List<Runnable> adapterPins = List.of();
 
     /**
+     * A context on the CPU.
+     *
      * @param contextLength positions per sequence (0: the model's training context)
      * @param exactF32 multiply in f32 against exactly dequantized weights (the training path)
      */
     public InferenceContext(Model model, int contextLength, int sequences, int threads, boolean exactF32) {
+        this(model, contextLength, sequences, threads, exactF32, Device.cpu());
+    }
+
+    /**
+     * A context on {@code device}; a CUDA device that cannot be used throws
+     * {@link io.lora4j.CudaUnavailableException} saying why.
+     *
+     * @param contextLength positions per sequence (0: the model's training context)
+     * @param threads CPU threads (0: all cores)
+     * @param exactF32 multiply in f32 against exactly dequantized weights (the training path)
+     */
+    public InferenceContext(Model model, int contextLength, int sequences, int threads, boolean exactF32,
+                            Device device) {
         if (contextLength < 0) throw new IllegalArgumentException("context length must be >= 0, got " + contextLength);
         if (sequences < 1) throw new IllegalArgumentException("sequences must be >= 1, got " + sequences);
         if (model.hparams().vocabOnly()) {
             throw new Lora4jException(lora4j_h.LORA4J_ERR_STATE(), "model " + model.path() + " is vocab-only: it has no weights to run");
         }
+        device.requireAvailable();
         this.sequences = sequences;
         this.vocab = model.hparams().vocabSize();
         this.unpin = model.pin("inference context");
@@ -50,6 +67,7 @@ public final class InferenceContext implements AutoCloseable {
             lora4j_context_params.n_seq_max(params, sequences);
             lora4j_context_params.n_threads(params, threads);
             lora4j_context_params.exact_f32(params, exactF32 ? 1 : 0);
+            lora4j_context_params.device(params, device.ordinal());
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             model.withHandle(m -> {
                 Native.check(lora4j_h.lora4j_context_new(m, params, out), "creating inference context");
@@ -80,6 +98,8 @@ public final class InferenceContext implements AutoCloseable {
     /**
      * Applies these adapters from now on: y = W x + sum of scale * (alpha/r) * B A x. An empty
      * list switches adapters off. The adapters stay open at least as long as this context uses them.
+     * A context on a CUDA device copies their values now: after training changes an adapter, set
+     * it again for this context to see the change (a CPU context reads them where they are).
      */
     public void setAdapters(List<ScaledAdapter> adapters) {
         ensureOpen();

@@ -1,5 +1,6 @@
 package io.lora4j.train;
 
+import io.lora4j.Device;
 import io.lora4j.train.metrics.TrainingListener;
 import io.lora4j.train.schedule.SchedulerType;
 import io.lora4j.train.schedule.Warmup;
@@ -59,4 +60,6 @@ public abstract class AbstractTrainer<T extends AbstractTrainer<T>> {
     public T threads(int n) { options.threads(n); return self(); }
     public T listener(TrainingListener l) { options.listener(l); return self(); }
     public T progress(boolean p) { options.progress(p); return self(); }
+    /** Where training runs: {@link Device#cpu()} (default) or a CUDA device (LoRA, RL and DPO steps). */
+    public T device(Device d) { options.device(d); return self(); }
 }

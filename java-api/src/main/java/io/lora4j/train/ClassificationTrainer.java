@@ -105,7 +105,7 @@ public final class ClassificationTrainer extends AbstractTrainer<ClassificationT
         int epochs = o.maxSteps() > 0 ? o.maxSteps() / Math.max(1, perEpoch) + 2 : o.epochs();
         LrSchedule schedule = new LrSchedule(o.scheduler(), o.learningRate(), o.warmup());
         TrainerShape shape = new TrainerShape(o.batchSize(), seqLen, o.threads(), o.checkpointing(), false, 0,
-                o.seed(), labels.size());
+                o.seed(), labels.size(), o.device());
 
         Checkpoint resume = o.resume() == null ? null : Checkpoint.load(o.resume(), model);
         Adapter adapter;
@@ -119,7 +119,7 @@ public final class ClassificationTrainer extends AbstractTrainer<ClassificationT
                     StepMetrics.EVAL_ACCURACY), resume == null ? 0 : resume.step());
             out.announce("classify (" + labels.size() + " labels " + labels + ")", plan, train.examples().size(),
                     eval == null ? 0 : eval.examples().size(), totalSteps);
-            MemoryBudget.check(plan);
+            MemoryBudget.check(plan, shape.device());
             try (NativeTrainer trainer = new NativeTrainer(model, adapter, List.<ScaledAdapter>of(), shape); out) {
                 int step = 0;
                 BatchPosition from = BatchPosition.START;

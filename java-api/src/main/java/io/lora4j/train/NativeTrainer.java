@@ -44,6 +44,7 @@ public final class NativeTrainer implements AutoCloseable {
             throw new IllegalArgumentException(shape.full() ? "full fine-tuning trains no adapter"
                     : "LoRA training needs an adapter");
         }
+        shape.device().requireAvailable();
         try {
             pins.add(model.pin("trainer"));
             if (trainable != null) pins.add(trainable.pin("trainer"));
@@ -91,11 +92,13 @@ public final class NativeTrainer implements AutoCloseable {
         lora4j_train_params.freeze_layers(p, shape.freezeLayers());
         lora4j_train_params.seed(p, shape.seed());
         lora4j_train_params.n_labels(p, shape.labels());
+        lora4j_train_params.device(p, shape.device().ordinal());
         return p;
     }
 
     /** The memory a trainer of this shape would need, computed without allocating it. */
     public static MemoryPlan plan(Model model, Adapter trainable, TrainerShape shape) {
+        shape.device().requireAvailable();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = params(arena, shape);
             MemorySegment out = lora4j_memory_plan.allocate(arena);

@@ -84,7 +84,7 @@ public final class SftTrainer extends AbstractTrainer<SftTrainer> {
         int epochs = o.maxSteps() > 0 ? o.maxSteps() / Math.max(1, perEpoch) + 2 : o.epochs();
         LrSchedule schedule = new LrSchedule(o.scheduler(), o.learningRate(), o.warmup());
         TrainerShape shape = new TrainerShape(o.batchSize(), seqLen, o.threads(), o.checkpointing(), lora == null,
-                freezeLayers, o.seed());
+                freezeLayers, o.seed(), 0, o.device());
 
         Checkpoint resume = o.resume() == null ? null : Checkpoint.load(o.resume(), model);
         Adapter adapter = null;
@@ -99,7 +99,7 @@ public final class SftTrainer extends AbstractTrainer<SftTrainer> {
             RunOutput out = new RunOutput(o, model, totalSteps, List.of(StepMetrics.LOSS, StepMetrics.LR, "grad_norm",
                     StepMetrics.TOKENS_PER_S, StepMetrics.EVAL_LOSS, "eval_ppl"), resume == null ? 0 : resume.step());
             out.announce("sft", plan, trainExamples.size(), evalExamples.size(), totalSteps);
-            MemoryBudget.check(plan);
+            MemoryBudget.check(plan, shape.device());
             try (NativeTrainer trainer = new NativeTrainer(model, adapter, List.<ScaledAdapter>of(), shape); out) {
                 int step = 0;
                 BatchPosition from = BatchPosition.START;

@@ -1,5 +1,6 @@
 package io.lora4j.train;
 
+import io.lora4j.Device;
 import io.lora4j.train.metrics.TrainingListener;
 import io.lora4j.train.schedule.SchedulerType;
 import io.lora4j.train.schedule.Warmup;
@@ -7,17 +8,18 @@ import io.lora4j.train.schedule.Warmup;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Settings shared by every trainer (SFT, DPO, GRPO): schedule, optimizer, batching, logging,
- * checkpoints. Defaults follow Hugging Face's Trainer where it has one (linear schedule, no
- * warmup, max grad norm 1, AdamW), with lr 2e-4 as usual for LoRA.
+ * checkpoints, the device. Defaults follow Hugging Face's Trainer where it has one (linear
+ * schedule, no warmup, max grad norm 1, AdamW), with lr 2e-4 as usual for LoRA; the CPU.
  */
 public record TrainingOptions(int epochs, int maxSteps, int batchSize, int gradientAccumulation, double learningRate,
                               SchedulerType scheduler, Warmup warmup, OptimizerConfig optimizer, int contextLength,
                               boolean truncate, boolean packing, long seed, double evalSplit, int evalEvery,
                               int logEvery, int saveEvery, Path outputDir, Path resume, boolean checkpointing,
-                              int threads, List<TrainingListener> listeners, boolean progress) {
+                              int threads, List<TrainingListener> listeners, boolean progress, Device device) {
     public TrainingOptions {
         require(epochs >= 1, "epochs must be >= 1, got " + epochs);
         require(maxSteps >= 0, "max steps must be >= 0, got " + maxSteps);
@@ -29,6 +31,7 @@ public record TrainingOptions(int epochs, int maxSteps, int batchSize, int gradi
         require(evalEvery >= 0 && logEvery >= 1 && saveEvery >= 0, "evalEvery/saveEvery must be >= 0, logEvery >= 1");
         require(threads >= 0, "threads must be >= 0, got " + threads);
         listeners = List.copyOf(listeners);
+        Objects.requireNonNull(device, "device");
     }
 
     private static void require(boolean ok, String message) {
@@ -62,6 +65,7 @@ public record TrainingOptions(int epochs, int maxSteps, int batchSize, int gradi
         private int threads;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private boolean progress = true;
+        private Device device = Device.cpu();
 
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder maxSteps(int v) { maxSteps = v; return this; }
@@ -87,11 +91,13 @@ public record TrainingOptions(int epochs, int maxSteps, int batchSize, int gradi
         public Builder threads(int v) { threads = v; return this; }
         public Builder listener(TrainingListener v) { listeners.add(v); return this; }
         public Builder progress(boolean v) { progress = v; return this; }
+        /** Where training (and GRPO's sampling) runs: the CPU (default) or a CUDA device. */
+        public Builder device(Device v) { device = v; return this; }
 
         public TrainingOptions build() {
             return new TrainingOptions(epochs, maxSteps, batchSize, gradientAccumulation, learningRate, scheduler,
                     warmup, optimizer, contextLength, truncate, packing, seed, evalSplit, evalEvery, logEvery,
-                    saveEvery, outputDir, resume, checkpointing, threads, listeners, progress);
+                    saveEvery, outputDir, resume, checkpointing, threads, listeners, progress, device);
         }
     }
 }

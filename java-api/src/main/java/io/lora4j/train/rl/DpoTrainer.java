@@ -104,7 +104,8 @@ public final class DpoTrainer extends RunSettings<DpoTrainer> {
         int perStep = o.batchSize() * o.gradientAccumulation();
         long limit = o.maxSteps() > 0 ? Long.MAX_VALUE : (long) o.epochs() * n;
         int totalSteps = o.maxSteps() > 0 ? o.maxSteps() : (int) ((limit + perStep - 1) / perStep);
-        TrainerShape shape = new TrainerShape(2 * o.batchSize(), seqLen, o.threads(), o.checkpointing(), false, 0, o.seed());
+        TrainerShape shape = new TrainerShape(2 * o.batchSize(), seqLen, o.threads(), o.checkpointing(), false, 0, o.seed(), 0,
+                o.device());
         LrSchedule schedule = new LrSchedule(o.scheduler(), o.learningRate(), o.warmup());
         Checkpoint resume = o.resume() == null ? null : Checkpoint.load(o.resume(), model);
         int pad = Math.max(0, model.tokenizer().eosId());
@@ -119,7 +120,7 @@ public final class DpoTrainer extends RunSettings<DpoTrainer> {
                     List.of(StepMetrics.LOSS, "accuracy", "margin"));
                  NativeTrainer trainer = new NativeTrainer(model, policy.trainable(), policy.frozen(), shape)) {
                 out.announce("dpo (reference: " + policy.reference() + ")", plan, n, 0, totalSteps);
-                MemoryBudget.check(plan);
+                MemoryBudget.check(plan, shape.device());
                 out.checkpointExtra().put(Policy.ALGORITHM_KEY, "dpo").put(Policy.REFERENCE_KEY, policy.reference());
                 if (resume != null) trainer.loadState(resume.optimizerFile());
                 Checkpoint last = resume;

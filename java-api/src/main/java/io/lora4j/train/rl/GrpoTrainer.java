@@ -231,7 +231,7 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
         int roundsPerEpoch = (records.size() + perRound - 1) / perRound;
         int totalSteps = o.maxSteps() > 0 ? o.maxSteps() : o.epochs() * roundsPerEpoch * iterations;
         TrainerShape shape = new TrainerShape(microBatch > 0 ? microBatch : groupSize, seqLen, o.threads(),
-                o.checkpointing(), false, 0, o.seed());
+                o.checkpointing(), false, 0, o.seed(), 0, o.device());
         GrpoLoss.Settings loss = new GrpoLoss.Settings(beta, !rloo, epsLow, epsHigh, lossType, maxNewTokens);
         LrSchedule schedule = new LrSchedule(o.scheduler(), o.learningRate(), o.warmup());
         Checkpoint resume = o.resume() == null ? null : Checkpoint.load(o.resume(), model);
@@ -248,11 +248,10 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
             try (RunOutput out = new RunOutput(o, model, totalSteps, columns, resumed,
                     List.of(StepMetrics.REWARD_MEAN, StepMetrics.KL, StepMetrics.COMPLETION_LEN));
                  NativeTrainer trainer = new NativeTrainer(model, policy.trainable(), policy.frozen(), shape);
-                 InferenceContext ctx = new InferenceContext(model, seqLen, groupSize, o.threads(), false)) {
+                 InferenceContext ctx = new InferenceContext(model, seqLen, groupSize, o.threads(), false, o.device())) {
                 out.announce(algorithm() + " (reference: " + policy.reference() + ")", plan, records.size(), 0, totalSteps);
-                MemoryBudget.check(plan);
+                MemoryBudget.check(plan, shape.device());
                 out.checkpointExtra().put(Policy.ALGORITHM_KEY, algorithm()).put(Policy.REFERENCE_KEY, policy.reference());
-                ctx.setAdapters(policy.all());
                 Generator generator = new Generator(ctx, model.tokenizer());
                 if (resume != null) trainer.loadState(resume.optimizerFile());
                 Checkpoint last = resume;
@@ -260,6 +259,9 @@ public final class GrpoTrainer extends RunSettings<GrpoTrainer> {
                 while (step < totalSteps) {
                     int round = step / iterations;
                     long t0 = System.nanoTime();
+                    // Every round: a context on a GPU samples from its own copy of the adapters,
+                    // taken here (on the CPU this only points the context at them again).
+                    ctx.setAdapters(policy.all());
                     List<Completion> samples = sample(generator, records, promptIds, round, o, seqLen);
                     long t1 = System.nanoTime();
                     double sampleSeconds = (t1 - t0) / 1e9;

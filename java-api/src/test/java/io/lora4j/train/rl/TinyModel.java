@@ -4,10 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Finds the bundled tiny model (models/tiny/tiny-base.gguf) above the working directory. */
-final class TinyModel {
+public final class TinyModel {
     private TinyModel() {}
 
-    static Path path() {
+    public static Path path() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
             Path candidate = p.resolve("models/tiny/tiny-base.gguf");
             if (Files.isRegularFile(candidate)) return candidate;
