@@ -377,7 +377,7 @@ typedef struct lora4j_context_params {
 } lora4j_context_params;
 
 /* n_ctx 0 (training context, at most 4096), n_seq_max 1, n_batch 512, n_threads 0,
- * exact_f32 0. */
+ * exact_f32 0, device -1 (CPU). */
 LORA4J_API lora4j_context_params lora4j_context_default_params(void);
 LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
                                               lora4j_context_params params,
@@ -638,7 +638,8 @@ typedef struct lora4j_optim_params {
     float grad_scale;      /* gradients are multiplied by this first (e.g. 1 / accumulation) */
 } lora4j_optim_params;
 
-/* n_rows 1, n_seq 256, n_threads 0, checkpointing 0, full 0, freeze_layers 0, seed 42, n_labels 0. */
+/* n_rows 1, n_seq 256, n_threads 0, checkpointing 0, full 0, freeze_layers 0, seed 42, n_labels 0,
+ * device -1 (CPU). */
 LORA4J_API lora4j_train_params lora4j_train_default_params(void);
 /* AdamW, lr 2e-4, betas 0.9/0.999, eps 1e-8, momentum 0, weight decay 0, clip 1.0, scale 1. */
 LORA4J_API lora4j_optim_params lora4j_optim_default_params(void);

@@ -129,7 +129,7 @@ void *lcu_emu_dyn_smem(void);
 #define blockIdx (lcu_emu_block_info()->block_idx)
 #define blockDim (lcu_emu_block_info()->block_dim)
 #define gridDim (lcu_emu_block_info()->grid_dim)
-#define warpSize 32
+static constexpr int warpSize = 32;
 
 /* Runs body(arg) as every thread of every block. func identifies the kernel (attributes). */
 void lcu_emu_run(const void *func, dim3 grid, dim3 block, size_t smem, void (*body)(void *), void *arg);
@@ -200,8 +200,9 @@ template <class T> static inline T atomicOr(T *p, T v) { T o = *p; *p = o | v; r
 template <class T> static inline T atomicCAS(T *p, T cmp, T v) { T o = *p; if (o == cmp) *p = v; return o; }
 
 /* ---- math intrinsics --------------------------------------------------------------------------- */
-static inline float __expf(float x) { return expf(x); }
-static inline float __logf(float x) { return logf(x); }
+/* glibc's math.h declares __expf/__logf already (not for use): macros take them over. */
+#define __expf(x) expf(x)
+#define __logf(x) logf(x)
 static inline float __fdividef(float a, float b) { return a / b; }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }

@@ -17,7 +17,7 @@
 #define HEAD_CHUNK_FLOATS (1 << 22)
 
 LORA4J_API lora4j_context_params lora4j_context_default_params(void) {
-    lora4j_context_params p = {0, 1, 512, 0, 0};
+    lora4j_context_params p = {0, 1, 512, 0, 0, -1};
     return p;
 }
 

@@ -10,7 +10,7 @@
 #define ALIGN 64
 
 LORA4J_API lora4j_train_params lora4j_train_default_params(void) {
-    lora4j_train_params p = {1, 256, 0, 0, 0, 0, 42, 0};
+    lora4j_train_params p = {1, 256, 0, 0, 0, 0, 42, 0, -1};
     return p;
 }
 
