@@ -93,7 +93,7 @@ typedef struct gbuf {
 static inline void gb_bytes(gbuf *b, const void *src, size_t n) {
     if (b->n + n > b->cap) {
         b->cap = (b->n + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
+        b->p = (uint8_t *)realloc(b->p, b->cap);
         if (!b->p) exit(2);
     }
     if (n) memcpy(b->p + b->n, src, n);
@@ -142,7 +142,7 @@ static inline uint8_t *read_all(const char *path, size_t *n) {
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
+    uint8_t *p = (uint8_t *)malloc(len > 0 ? (size_t)len : 1);
     if (!p || fread(p, 1, (size_t)len, f) != (size_t)len) {
         fclose(f);
         free(p);

@@ -69,10 +69,10 @@ static inline lf_batch lf_batch_make(int n_rows, int n_seq, const int *seg_len, 
     const size_t n = (size_t)n_rows * (size_t)n_seq;
     b.n_rows = n_rows;
     b.n_seq = n_seq;
-    b.tokens = malloc(n * sizeof *b.tokens);
-    b.pos = malloc(n * sizeof *b.pos);
-    b.seg = malloc(n * sizeof *b.seg);
-    b.weights = calloc(n, sizeof *b.weights);
+    b.tokens = (int32_t *)malloc(n * sizeof *b.tokens);
+    b.pos = (int32_t *)malloc(n * sizeof *b.pos);
+    b.seg = (int32_t *)malloc(n * sizeof *b.seg);
+    b.weights = (float *)calloc(n, sizeof *b.weights);
     uint32_t s = seed ? seed : 1;
     int count = 0;
     for (int r = 0; r < n_rows; r++) {
@@ -122,7 +122,7 @@ static inline lora4j_status_t lf_write_merged(const char *src, const char *dst, 
         lora4j_tensor_info ti;
         st = lora4j_gguf_tensor_info(g, t, &ti);
         if (st != LORA4J_OK) break;
-        float *data = malloc(ti.n_bytes);
+        float *data = (float *)malloc(ti.n_bytes);
         memcpy(data, ti.data, ti.n_bytes);
         for (int64_t i = 0; i < info.n_pairs; i++) {
             lora4j_lora_pair p;

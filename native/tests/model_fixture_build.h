@@ -83,13 +83,13 @@ static lora4j_status_t fx_add(lora4j_gguf_writer *w, const fx_model *m, uint32_t
         return LORA4J_OK;
     }
     int64_t rows = n_out ? n_out : 1;
-    float *data = malloc((size_t)(n_in * rows) * sizeof(float));
+    float *data = (float *)malloc((size_t)(n_in * rows) * sizeof(float));
     if (!data) return LORA4J_ERR_OUT_OF_MEMORY;
     for (int64_t i = 0; i < n_in * rows; i++) data[i] = base + scale * fx_uniform(rng);
     int64_t ne[2] = {n_in, n_out};
     if (m->misshape && strcmp(m->misshape, name) == 0) {
         /* one more row (1-D: one more element); the extra values are copies */
-        float *more = realloc(data, (size_t)(n_in * (rows + 1)) * sizeof(float));
+        float *more = (float *)realloc(data, (size_t)(n_in * (rows + 1)) * sizeof(float));
         if (!more) { free(data); return LORA4J_ERR_OUT_OF_MEMORY; }
         data = more;
         memcpy(data + n_in * rows, data + n_in * (rows - 1), (size_t)n_in * sizeof(float));
@@ -153,9 +153,9 @@ static lora4j_status_t fx_metadata(lora4j_gguf_writer *w, const fx_model *m) {
     if (m->low_freq_factor) FX(fx_f32(w, m, "rope.scaling.low_freq_factor", m->low_freq_factor));
     if (m->high_freq_factor) FX(fx_f32(w, m, "rope.scaling.high_freq_factor", m->high_freq_factor));
     if (m->vocab_tokens) {
-        const char **strs = malloc((size_t)m->n_vocab * sizeof *strs);
-        uint64_t *lens = malloc((size_t)m->n_vocab * sizeof *lens);
-        char *buf = malloc((size_t)m->n_vocab * 16);
+        const char **strs = (const char **)malloc((size_t)m->n_vocab * sizeof *strs);
+        uint64_t *lens = (uint64_t *)malloc((size_t)m->n_vocab * sizeof *lens);
+        char *buf = (char *)malloc((size_t)m->n_vocab * 16);
         if (!strs || !lens || !buf) st = LORA4J_ERR_OUT_OF_MEMORY;
         for (int32_t i = 0; st == LORA4J_OK && i < m->n_vocab; i++) {
             strs[i] = buf + 16 * i;

@@ -1,6 +1,6 @@
 /* The engine of the CUDA backend: device copies of a model and of adapters, the projection with
- * LoRA terms shared by training and decoding, and error reporting. Implemented in engine/*.cu;
- * the backend table (backend.cu) exposes it to liblora4j.so through src/backend/backend.h. */
+ * LoRA terms shared by training and decoding, and error reporting (the .cu files of engine/).
+ * The backend table (backend.cu) exposes it to liblora4j.so through src/backend/backend.h. */
 #ifndef LORA4J_CUDA_ENGINE_H
 #define LORA4J_CUDA_ENGINE_H
 
@@ -75,6 +75,9 @@ typedef struct lcu_dadapter {
 } lcu_dadapter;
 
 int32_t lcu_dadapter_upload(const lora4j_hparams *hp, const l4b_adapter *ad, lcu_dadapter **out);
+/* Device bytes an upload of ad takes (for plans), and the a/b values it holds. */
+size_t lcu_dadapter_bytes(const l4b_adapter *ad);
+int64_t lcu_dadapter_values(const l4b_adapter *ad);
 void lcu_dadapter_free(lcu_dadapter *ad);
 /* Copy the device a/b values back into the host adapter's pairs. */
 int32_t lcu_dadapter_download(const lcu_dadapter *d, const l4b_adapter *host);

@@ -90,6 +90,9 @@ void lcu_dropout_backward(lcu_stream s, const float *dout, float *dx, int64_t n,
 /* Attention                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The attention ops below take head_dim 1..LCU_ATTN_MAX_HEAD_DIM (the engine validates it). */
+#define LCU_ATTN_MAX_HEAD_DIM 256
+
 /* Training attention over packed rows, flash-style (tiles of queries against tiles of keys with
  * an online softmax; never a T×T score matrix). n_rows rows of n_seq tokens; token t of a row
  * sees token u <= t of the same row when seg[u] == seg[t] >= 0; padding (seg -1) outputs 0.

@@ -29,6 +29,12 @@ static inline uint64_t l4_rng_next(uint64_t *state) {
 /* Uniform in [0, 1) with 24 random bits (exactly representable as float). */
 L4_HD static inline float l4_u01_from_bits(uint64_t bits) { return (float)(bits >> 40) * (1.0f / 16777216.0f); }
 
+/* Dropout mask key of the trainable pair (layer, target index t) in the micro-step whose key is
+ * step_key: the CPU trainer and the CUDA backend derive the same masks from it. */
+L4_HD static inline uint64_t l4_tr_dropout_key(uint64_t step_key, int layer, int t) {
+    return l4_mix64(step_key ^ l4_mix64(((uint64_t)(uint32_t)layer << 8 | (uint64_t)t) + 1));
+}
+
 static inline float l4_rng_uniform(uint64_t *state) { return l4_u01_from_bits(l4_rng_next(state)); }
 
 /* Standard normal (Box-Muller on two uniforms; the first is kept away from 0). */

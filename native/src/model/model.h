@@ -40,6 +40,7 @@ struct lora4j_model {
     const float *rope_freqs;      /* [n_rot/2] theta divisors (llama3), or NULL */
     l4_layer *layers;             /* [n_layer] */
     void *owned;                  /* converted 1-D tensors and load-time quantized weights */
+    struct l4_device_model *device_models; /* uploads to CUDA devices (backend/backend_model.c) */
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "model/convert.h"
+#include "backend/backend_model.h"
 #include "model/hparams.h"
 #include "model/model.h"
 #include "model/quant_rules.h"
@@ -372,6 +373,7 @@ LORA4J_API lora4j_model_params lora4j_model_default_params(void) {
 
 LORA4J_API void lora4j_model_free(lora4j_model *model) {
     if (!model) return;
+    l4_backend_models_free(model);
     lora4j_gguf_close(model->gguf);
     free(model->layers);
     free(model->owned);

@@ -8,10 +8,6 @@
 /* Below this many elements a thread hand-off costs more than it saves. */
 #define PARALLEL_MIN 32768
 
-uint64_t l4_tr_dropout_key(uint64_t step_key, int layer, int t) {
-    return l4_mix64(step_key ^ l4_mix64(((uint64_t)(uint32_t)layer << 8 | (uint64_t)t) + 1));
-}
-
 static inline int keep(uint64_t key, int64_t i, float p) {
     return l4_u01_from_bits(l4_mix64(key + (uint64_t)i * GOLDEN)) >= p;
 }

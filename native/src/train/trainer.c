@@ -51,6 +51,7 @@ static int64_t model_bytes(const lora4j_model *m) {
 }
 
 static void release(lora4j_trainer *tr) {
+    l4_trd_free(tr);
     free(tr->h_off);
     free(tr->frozen_mem);
     if (tr->p.full) free(tr->layers);
@@ -69,6 +70,7 @@ LORA4J_API lora4j_status_t lora4j_trainer_plan(const lora4j_model *model, const 
     memset(out, 0, sizeof *out);
     int32_t st = check_setup(model, trainable, params, "trainer_plan");
     if (st != LORA4J_OK) return st;
+    if (params->device >= 0) return l4_trd_plan(model, trainable, params, out);
     /* a scratch trainer holds the shapes; only small tables are allocated, never the buffers */
     lora4j_trainer *tr = calloc(1, sizeof *tr);
     if (!tr) return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "trainer_plan: no memory");
@@ -128,6 +130,7 @@ LORA4J_API lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_
     if (!out) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_new: out is NULL");
     *out = NULL;
     int32_t st = check_setup(model, trainable, params, "trainer_new");
+    if (st == LORA4J_OK && params->device >= 0) st = l4_trd_check(trainable, params, "trainer_new");
     if (st != LORA4J_OK) return st;
     lora4j_trainer *tr = calloc(1, sizeof *tr);
     if (!tr) return l4_fail(LORA4J_ERR_OUT_OF_MEMORY, "trainer_new: no memory");
@@ -143,6 +146,13 @@ LORA4J_API lora4j_status_t lora4j_trainer_new(const lora4j_model *model, lora4j_
             tr->output = model->output;
             tr->output_norm = model->output_norm;
             st = l4_tr_params_lora(tr, 0);
+        }
+    }
+    if (st == LORA4J_OK && params->device >= 0) {
+        st = l4_trd_new(tr);
+        if (st == LORA4J_OK) {
+            *out = tr;
+            return st;
         }
     }
     if (st == LORA4J_OK) {

@@ -15,6 +15,7 @@
 
 #include "infer/ops.h"
 #include "lora/adapter.h"
+#include "lora/lora_rng.h"
 #include "lora/lora_stack.h"
 #include "model/model.h"
 #include "train/grad_ops.h"
@@ -110,6 +111,10 @@ struct lora4j_trainer {
     int32_t *seg_ids;            /* [N] batch validation scratch */
     void *arena;
     int64_t arena_bytes;
+    /* a CUDA trainer (p.device >= 0): the backend's trainer does the graph; the host keeps the
+     * parameter registry, the moments for state files and the batch staging (trainer_device.c) */
+    const struct l4_backend *be;
+    void *dev;
 };
 
 /* Plan the activation arena: assign every buffer from base (NULL: only measure); returns the
@@ -157,7 +162,24 @@ void l4_tr_head_backward(lora4j_trainer *tr, int64_t m);
  * pure function of (key, element index). backward: dx += dxd * mask / (1-p). */
 void l4_tr_dropout_forward(const float *x, float *out, int64_t n, float p, uint64_t key, int n_threads);
 void l4_tr_dropout_backward(const float *dxd, float *dx, int64_t n, float p, uint64_t key, int n_threads);
-/* Mask key of pair (layer, t) in the micro-step whose key is step_key. */
-uint64_t l4_tr_dropout_key(uint64_t step_key, int layer, int t);
+
+/* ---- the CUDA trainer (trainer_device.c) ----------------------------------------------------- */
+/* What the GPU trains: LoRA on a causal LM (UNSUPPORTED otherwise). */
+int32_t l4_trd_check(const lora4j_adapter *trainable, const lora4j_train_params *p, const char *what);
+int32_t l4_trd_plan(const lora4j_model *model, const lora4j_adapter *trainable, const lora4j_train_params *p,
+                    lora4j_memory_plan *out);
+/* After l4_trd_check, shapes, frozen adapters and the parameter registry: host staging, the
+ * model on the device (shared upload) and the backend's trainer. */
+int32_t l4_trd_new(lora4j_trainer *tr);
+void l4_trd_free(lora4j_trainer *tr);
+/* The staged batch's m head rows (tr->rows/tgt/wrow) through the device: tr->lp, and with_grad
+ * the objective and the backward. */
+int32_t l4_trd_step(lora4j_trainer *tr, const int32_t *tokens, const int32_t *seg, int64_t m, const tr_pass *ps,
+                    int with_grad, double *objective);
+int32_t l4_trd_zero_grad(lora4j_trainer *tr);
+int32_t l4_trd_grad_sumsq(lora4j_trainer *tr, double *out);
+int32_t l4_trd_update(lora4j_trainer *tr, const lora4j_optim_params *o, double f, int64_t step);
+/* Moments between the device and tr->m / tr->v (upload 1: to the device). */
+int32_t l4_trd_moments(lora4j_trainer *tr, int upload);
 
 #endif

@@ -9,15 +9,25 @@
 LORA4J_API lora4j_status_t lora4j_trainer_zero_grad(lora4j_trainer *tr) {
     l4_clear_error();
     if (!tr) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_zero_grad: trainer is NULL");
+    if (tr->dev) return l4_trd_zero_grad(tr);
     memset(tr->grad, 0, (size_t)tr->n_train * sizeof(float));
+    return LORA4J_OK;
+}
+
+/* Sum of the squared gradients, wherever they live. */
+static int32_t grad_sumsq(lora4j_trainer *tr, double *out) {
+    if (tr->dev) return l4_trd_grad_sumsq(tr, out);
+    *out = l4_sum_squares(tr->grad, tr->n_train);
     return LORA4J_OK;
 }
 
 LORA4J_API lora4j_status_t lora4j_trainer_grad_norm(lora4j_trainer *tr, double *out) {
     l4_clear_error();
     if (!tr || !out) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_grad_norm: NULL argument");
-    *out = sqrt(l4_sum_squares(tr->grad, tr->n_train));
-    return LORA4J_OK;
+    double ss = 0.0;
+    int32_t st = grad_sumsq(tr, &ss);
+    if (st == LORA4J_OK) *out = sqrt(ss);
+    return st;
 }
 
 static int32_t check_optim(const lora4j_optim_params *o) {
@@ -46,7 +56,10 @@ LORA4J_API lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, con
                        tr->optim_kind == LORA4J_OPTIM_ADAMW ? "AdamW" : "SGD",
                        params->kind == LORA4J_OPTIM_ADAMW ? "AdamW" : "SGD");
     }
-    const double norm = sqrt(l4_sum_squares(tr->grad, tr->n_train)) * params->grad_scale;
+    double ss = 0.0;
+    st = grad_sumsq(tr, &ss);
+    if (st != LORA4J_OK) return st;
+    const double norm = sqrt(ss) * params->grad_scale;
     if (!isfinite(norm)) {
         return l4_fail(LORA4J_ERR_NUMERIC, "trainer_optimizer_step: the gradient norm is %g (not finite); nothing "
                        "was changed", norm);
@@ -55,6 +68,14 @@ LORA4J_API lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, con
     /* torch.nn.utils.clip_grad_norm_: multiply by max / (norm + 1e-6) when the norm exceeds max */
     double f = params->grad_scale;
     if (params->max_grad_norm > 0.0f && norm > params->max_grad_norm) f *= params->max_grad_norm / (norm + 1e-6);
+    if (tr->dev) {
+        /* the device scales, updates, zeroes the gradients and syncs the adapter's host values */
+        st = l4_trd_update(tr, params, f, tr->steps + 1);
+        if (st != LORA4J_OK) return st;
+        tr->steps++;
+        tr->optim_kind = params->kind;
+        return LORA4J_OK;
+    }
     if (f != 1.0) {
         const float ff = (float)f;
         for (int64_t i = 0; i < tr->n_train; i++) tr->grad[i] *= ff;

@@ -23,6 +23,11 @@ static void moment_name(char *out, size_t cap, const tr_param *q, char which) {
 LORA4J_API lora4j_status_t lora4j_trainer_save_state(const lora4j_trainer *tr, const char *path) {
     l4_clear_error();
     if (!tr || !path) return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_save_state: NULL trainer or path");
+    /* a CUDA trainer's moments live on the device: fetch them into the host copies first */
+    if (tr->dev && tr->optim_kind >= 0) {
+        int32_t st = l4_trd_moments((lora4j_trainer *)tr, 0);
+        if (st != LORA4J_OK) return st;
+    }
     lora4j_gguf_writer *w = NULL;
     int32_t st = lora4j_gguf_writer_new(&w);
     if (st != LORA4J_OK) return st;
@@ -127,6 +132,7 @@ LORA4J_API lora4j_status_t lora4j_trainer_load_state(lora4j_trainer *tr, const c
     int32_t st = lora4j_gguf_open(path, &g);
     if (st == LORA4J_OK) st = load_from(tr, g);
     lora4j_gguf_close(g);
+    if (st == LORA4J_OK && tr->dev) st = l4_trd_moments(tr, 1);
     return st == LORA4J_OK ? st : l4_fail_context(st, "loading optimizer state '%s'", path);
 }
 

@@ -177,6 +177,13 @@ LORA4J_API lora4j_status_t lora4j_trainer_step(lora4j_trainer *tr, const int32_t
     if (st != LORA4J_OK) return st;
     l4_tr_stage(tr, seg);
     const tr_pass ps = l4_tr_train_pass(tr);
+    if (tr->dev) {
+        const int64_t m = select_rows(tr, tokens, seg, weights, out_logprobs != NULL);
+        st = m > 0 ? l4_trd_step(tr, tokens, seg, m, &ps, 1, out_objective) : LORA4J_OK;
+        if (out_logprobs && (st == LORA4J_OK || st == LORA4J_ERR_NUMERIC)) write_logprobs(tr, m, out_logprobs);
+        if (st == LORA4J_OK && m == 0 && out_objective) *out_objective = 0.0;
+        return st;
+    }
     l4_tr_forward(tr, tokens, &ps);
     const int64_t m = select_rows(tr, tokens, seg, weights, out_logprobs != NULL);
     const double L = m > 0 ? l4_tr_run_head(tr, m, 1) : 0.0;
@@ -203,6 +210,13 @@ LORA4J_API lora4j_status_t lora4j_trainer_logprobs(lora4j_trainer *tr, const int
     if (st != LORA4J_OK) return st;
     l4_tr_stage(tr, seg);
     const tr_pass ps = {use_trainable != 0, 0, 0};
+    if (tr->dev) {
+        const int64_t m = select_rows(tr, tokens, seg, NULL, 1);
+        st = m > 0 ? l4_trd_step(tr, tokens, seg, m, &ps, 0, NULL) : LORA4J_OK;
+        if (st == LORA4J_OK || st == LORA4J_ERR_NUMERIC) write_logprobs(tr, m, out_logprobs);
+        if (st == LORA4J_ERR_NUMERIC) return l4_fail(st, "trainer_logprobs: the hidden states are not finite");
+        return st;
+    }
     l4_tr_forward(tr, tokens, &ps);
     const int64_t m = select_rows(tr, tokens, seg, NULL, 1);
     const double L = m > 0 ? l4_tr_run_head(tr, m, 0) : 0.0;

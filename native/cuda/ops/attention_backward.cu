@@ -1,0 +1,227 @@
+/* Training attention backward (ops.h lcu_attention_backward), flash-attention-2 style: the
+ * probabilities are recomputed from q, k and the forward's lse, never stored.
+ *   P = exp(scale·Q Kᵀ - lse) (masked), dP = dO Vᵀ, D = rowsum(dO ∘ O), dS = P ∘ (dP - D)
+ *   dQ = scale·dS K,  dK = scale·dSᵀ Q,  dV = Pᵀ dO
+ * Two kernels, no atomics: one block per query tile of a (row, head) owns its dQ rows; one block
+ * per key tile of a (row, kv head) owns its dK, dV rows and loops over the query heads of its
+ * GQA group. Both recompute D for the query tiles they read (hd products per query, next to the
+ * 32·hd of each score tile). Tiling: attention_tile.cuh. */
+#include <math.h>
+
+#include "ops/attention_tile.cuh"
+#include "ops/ops.h"
+
+/* d[i] = sum over dims of dout·out for rows q0 + i (warp w takes rows w, w + warps, ...), 0 past
+ * n_valid. */
+__device__ static void att_rowdot(float *d, const float *dout, const lcu_bf16 *out, int64_t ld, int64_t q0,
+                                  int rows, int n_valid, int hd) {
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    for (int i = warp; i < rows; i += ATT_WARPS) {
+        float acc = 0.0f;
+        if (i < n_valid)
+            for (int e = lane; e < hd; e += 32)
+                acc = fmaf(dout[(q0 + i) * ld + e], __bfloat162float(out[(q0 + i) * ld + e]), acc);
+        acc = att_warp_sum(acc);
+        if (lane == 0) d[i] = acc;
+    }
+}
+
+/* dQ for BQ queries of one (row, head): walk the visible key tiles, lane = key for the scores. */
+template <int DPL>
+__global__ void __launch_bounds__(ATT_THREADS)
+attention_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const float *dout, float *dq) {
+    constexpr int W = DPL * 32, QPW = ATT_ROWS_PER_WARP(DPL), BQ = ATT_WARPS * QPW, BK = 32;
+    LCU_DYN_SMEM(float, smem);
+    float *qs = smem;                   /* [BQ][W]      broadcasts */
+    float *dos = qs + BQ * W;           /* [BQ][W]      broadcasts */
+    float *ks = dos + BQ * W;           /* [BK][W + 1]  lane j reads row j, then lanes along rows */
+    float *vs = ks + BK * (W + 1);      /* [BK][W + 1]  lane j reads row j */
+    float *dss = vs + BK * (W + 1);     /* [warps][QPW][BK] dS of the tile */
+    float *lses = dss + ATT_WARPS * QPW * BK, *dd = lses + BQ;
+    int32_t *segq = (int32_t *)(dd + BQ), *segk = segq + BQ, *flag = segk + BK;
+
+    const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
+    const int64_t r = blockIdx.z, t0 = (int64_t)blockIdx.x * BQ, base = r * a.n_seq;
+    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
+    const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW;
+    const float scale = 1.0f / sqrtf((float)hd);
+
+    att_load_tile(qs, W, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd, W);
+    att_load_tile(dos, W, dout + base * ldq + h * hd, ldq, t0, BQ, nq, hd, W);
+    att_load_seg(segq, a.seg + base, t0, BQ, a.n_seq);
+    for (int i = threadIdx.x; i < BQ; i += blockDim.x) lses[i] = i < nq ? lse[(base + t0 + i) * a.n_head + h] : 0.0f;
+    att_rowdot(dd, dout + base * ldq + h * hd, out + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
+
+    float acc[QPW][DPL];
+    for (int i = 0; i < QPW; i++)
+        for (int c = 0; c < DPL; c++) acc[i][c] = 0.0f;
+    for (int64_t k0 = 0; k0 < t0 + nq; k0 += BK) {
+        const int nk = t0 + nq - k0 < BK ? (int)(t0 + nq - k0) : BK;
+        __syncthreads();
+        att_load_seg(segk, a.seg + base, k0, BK, a.n_seq);
+        if (threadIdx.x == 0) *flag = 0;
+        __syncthreads();
+        att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
+        __syncthreads();
+        if (!*flag) continue;
+        att_load_tile(ks, W + 1, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
+        att_load_tile(vs, W + 1, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
+        __syncthreads();
+
+        float s[QPW], dp[QPW];
+        for (int i = 0; i < QPW; i++) s[i] = dp[i] = 0.0f;
+        const float *krow = ks + lane * (W + 1), *vrow = vs + lane * (W + 1);
+        for (int d = 0; d < hd; d++) {
+            const float kd = krow[d], vd = vrow[d];
+            for (int i = 0; i < QPW; i++) {
+                s[i] = fmaf(qs[(i0 + i) * W + d], kd, s[i]);
+                dp[i] = fmaf(dos[(i0 + i) * W + d], vd, dp[i]);
+            }
+        }
+        float *dsw = dss + warp * QPW * BK;
+        for (int i = 0; i < QPW; i++) {
+            const int vis = att_visible(t0 + i0 + i, segq[i0 + i], k0 + lane, segk[lane]);
+            const float p = vis ? expf(s[i] * scale - lses[i0 + i]) : 0.0f;
+            dsw[i * BK + lane] = p * (dp[i] - dd[i0 + i]);
+        }
+        __syncwarp();
+        for (int j = 0; j < BK; j++) {
+            float kj[DPL];
+            for (int c = 0; c < DPL; c++) kj[c] = ks[j * (W + 1) + lane + 32 * c];
+            for (int i = 0; i < QPW; i++) {
+                const float ds = dsw[i * BK + j];
+                for (int c = 0; c < DPL; c++) acc[i][c] = fmaf(ds, kj[c], acc[i][c]);
+            }
+        }
+        __syncwarp();
+    }
+    for (int i = 0; i < QPW && i0 + i < nq; i++) {
+        float *row = dq + (base + t0 + i0 + i) * ldq + h * hd;
+        for (int c = 0; c < DPL; c++)
+            if (lane + 32 * c < hd) row[lane + 32 * c] = scale * acc[i][c];
+    }
+}
+
+/* dK, dV for BKV keys of one (row, kv head): for each query head of the group, walk the query
+ * tiles that can see them, lane = query for the scores. */
+template <int DPL>
+__global__ void __launch_bounds__(ATT_THREADS)
+attention_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const float *dout, float *dk, float *dv) {
+    constexpr int W = DPL * 32, KPW = ATT_ROWS_PER_WARP(DPL), BKV = ATT_WARPS * KPW, BQ = 32;
+    LCU_DYN_SMEM(float, smem);
+    float *ks = smem;                   /* [BKV][W]     broadcasts */
+    float *vs = ks + BKV * W;           /* [BKV][W]     broadcasts */
+    float *qs = vs + BKV * W;           /* [BQ][W + 1]  lane i reads row i, then lanes along rows */
+    float *dos = qs + BQ * (W + 1);     /* [BQ][W + 1]  the same */
+    float *pss = dos + BQ * (W + 1);    /* [warps][KPW][BQ] P of the tile, transposed */
+    float *dss = pss + ATT_WARPS * KPW * BQ; /* [warps][KPW][BQ] dS, transposed */
+    float *lses = dss + ATT_WARPS * KPW * BQ, *dd = lses + BQ;
+    int32_t *segk = (int32_t *)(dd + BQ), *segq = segk + BKV, *flag = segq + BQ;
+
+    const int hd = a.head_dim, g = blockIdx.y, group = a.n_head / a.n_head_kv;
+    const int64_t r = blockIdx.z, k0 = (int64_t)blockIdx.x * BKV, base = r * a.n_seq;
+    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
+    const int nk = a.n_seq - k0 < BKV ? (int)(a.n_seq - k0) : BKV;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, j0 = warp * KPW;
+    const float scale = 1.0f / sqrtf((float)hd);
+
+    att_load_tile(ks, W, a.k + base * ldk + g * hd, ldk, k0, BKV, nk, hd, W);
+    att_load_tile(vs, W, a.v + base * ldk + g * hd, ldk, k0, BKV, nk, hd, W);
+    att_load_seg(segk, a.seg + base, k0, BKV, a.n_seq);
+
+    float ak[KPW][DPL], av[KPW][DPL];
+    for (int j = 0; j < KPW; j++)
+        for (int c = 0; c < DPL; c++) ak[j][c] = av[j][c] = 0.0f;
+    for (int h = g * group; h < (g + 1) * group; h++) {
+        /* queries before k0 see none of these keys */
+        for (int64_t q0 = k0 - k0 % BQ; q0 < a.n_seq; q0 += BQ) {
+            const int nq = a.n_seq - q0 < BQ ? (int)(a.n_seq - q0) : BQ;
+            __syncthreads();
+            att_load_seg(segq, a.seg + base, q0, BQ, a.n_seq);
+            if (threadIdx.x == 0) *flag = 0;
+            __syncthreads();
+            att_mark_visible(flag, segq, q0, nq, segk, k0, nk);
+            __syncthreads();
+            if (!*flag) continue;
+            att_load_tile(qs, W + 1, a.q + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
+            att_load_tile(dos, W + 1, dout + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
+            for (int i = threadIdx.x; i < BQ; i += blockDim.x) lses[i] = i < nq ? lse[(base + q0 + i) * a.n_head + h] : 0.0f;
+            att_rowdot(dd, dout + base * ldq + h * hd, out + base * ldq + h * hd, ldq, q0, BQ, nq, hd);
+            __syncthreads();
+
+            float s[KPW], dp[KPW];
+            for (int j = 0; j < KPW; j++) s[j] = dp[j] = 0.0f;
+            const float *qrow = qs + lane * (W + 1), *dorow = dos + lane * (W + 1);
+            for (int d = 0; d < hd; d++) {
+                const float qd = qrow[d], dod = dorow[d];
+                for (int j = 0; j < KPW; j++) {
+                    s[j] = fmaf(qd, ks[(j0 + j) * W + d], s[j]);
+                    dp[j] = fmaf(dod, vs[(j0 + j) * W + d], dp[j]);
+                }
+            }
+            float *pw = pss + warp * KPW * BQ, *dsw = dss + warp * KPW * BQ;
+            for (int j = 0; j < KPW; j++) {
+                const int vis = att_visible(q0 + lane, segq[lane], k0 + j0 + j, segk[j0 + j]);
+                const float p = vis ? expf(s[j] * scale - lses[lane]) : 0.0f;
+                pw[j * BQ + lane] = p;
+                dsw[j * BQ + lane] = p * (dp[j] - dd[lane]);
+            }
+            __syncwarp();
+            for (int i = 0; i < BQ; i++) {
+                float qi[DPL], doi[DPL];
+                for (int c = 0; c < DPL; c++) {
+                    qi[c] = qs[i * (W + 1) + lane + 32 * c];
+                    doi[c] = dos[i * (W + 1) + lane + 32 * c];
+                }
+                for (int j = 0; j < KPW; j++) {
+                    const float p = pw[j * BQ + i], ds = dsw[j * BQ + i];
+                    for (int c = 0; c < DPL; c++) {
+                        av[j][c] = fmaf(p, doi[c], av[j][c]);
+                        ak[j][c] = fmaf(ds, qi[c], ak[j][c]);
+                    }
+                }
+            }
+            __syncwarp();
+        }
+    }
+    for (int j = 0; j < KPW && j0 + j < nk; j++) {
+        const int64_t off = (base + k0 + j0 + j) * ldk + g * hd;
+        for (int c = 0; c < DPL; c++) {
+            const int d = lane + 32 * c;
+            if (d < hd) {
+                dk[off + d] = scale * ak[j][c];
+                dv[off + d] = av[j][c];
+            }
+        }
+    }
+}
+
+template <int DPL>
+static void launch(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse, const float *dout,
+                   float *dq, float *dk, float *dv) {
+    constexpr int W = DPL * 32, R = ATT_ROWS_PER_WARP(DPL), B = ATT_WARPS * R, T = 32;
+    const size_t smem_dq = sizeof(float) * (2 * B * W + 2 * T * (W + 1) + ATT_WARPS * R * T + 2 * B) +
+                           sizeof(int32_t) * (B + T + 1);
+    const size_t smem_dkv = sizeof(float) * (2 * B * W + 2 * T * (W + 1) + 2 * ATT_WARPS * R * T + 2 * T) +
+                            sizeof(int32_t) * (B + T + 1);
+    auto *kq = attention_dq_kernel<DPL>;
+    auto *kkv = attention_dkv_kernel<DPL>;
+    cudaFuncSetAttribute(kq, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_dq);
+    cudaFuncSetAttribute(kkv, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem_dkv);
+    const unsigned n_tiles = (unsigned)lcu_cdiv(a->n_seq, B);
+    LCU_LAUNCH(kq, dim3(n_tiles, (unsigned)a->n_head, (unsigned)a->n_rows), dim3(ATT_THREADS), smem_dq, s, *a,
+               out, lse, dout, dq);
+    LCU_LAUNCH(kkv, dim3(n_tiles, (unsigned)a->n_head_kv, (unsigned)a->n_rows), dim3(ATT_THREADS), smem_dkv, s,
+               *a, out, lse, dout, dk, dv);
+}
+
+void lcu_attention_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
+                            const float *dout, float *dq, float *dk, float *dv) {
+    if (a->n_rows <= 0 || a->n_seq <= 0) return;
+    switch (att_dims_per_lane(a->head_dim)) {
+    case 2: launch<2>(s, a, out, lse, dout, dq, dk, dv); break;
+    case 4: launch<4>(s, a, out, lse, dout, dq, dk, dv); break;
+    default: launch<8>(s, a, out, lse, dout, dq, dk, dv); break;
+    }
+}

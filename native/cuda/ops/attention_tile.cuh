@@ -1,0 +1,66 @@
+/* Tiling shared by the training attention kernels (attention.cu, attention_backward.cu).
+ *
+ * Blocks have ATT_WARPS warps. Scores are computed one warp-wide tile of 32 at a time with a lane
+ * per key (forward, dq) or per query (dk/dv), so the 32 dot products of a warp run in parallel
+ * with plain FMAs, and the operand rows read by lanes sit in shared memory with a stride of W + 1
+ * floats (no bank conflicts). The products that follow (P·V, dS·K, Pᵀ·dO, dSᵀ·Q) give each lane
+ * the head dimensions lane, lane + 32, ... (DPL of them, W = 32·DPL >= head_dim), so head_dim may
+ * be anything from 1 to LCU_ATTN_MAX_HEAD_DIM; tile columns past head_dim are zero-filled.
+ *
+ * Visibility (the CPU trainer's rule, train/grad_attention.c): query t of a row sees key u of the
+ * same row when u <= t and seg[u] == seg[t] >= 0. Tiles with no visible pair are skipped. */
+#ifndef LORA4J_CUDA_ATTENTION_TILE_CUH
+#define LORA4J_CUDA_ATTENTION_TILE_CUH
+
+#include "ops/ops.h"
+
+#define ATT_WARPS 4
+#define ATT_THREADS (ATT_WARPS * 32)
+
+/* Rows each warp owns in its register accumulators: fewer for wide heads to bound registers. */
+#define ATT_ROWS_PER_WARP(DPL) ((DPL) >= 8 ? 4 : 8)
+
+__device__ static inline int att_visible(int64_t t, int32_t seg_t, int64_t u, int32_t seg_u) {
+    return u <= t && seg_t >= 0 && seg_u == seg_t;
+}
+
+__device__ static inline float att_warp_max(float x) {
+    for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
+    return x;
+}
+
+__device__ static inline float att_warp_sum(float x) {
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+    return x;
+}
+
+/* dst[i][d] (row stride sld) = src row (r0 + i), head slice at src + (r0+i)*ld, for i < rows and
+ * d < w: columns >= hd and rows >= n_valid are zero. The whole block takes part. */
+__device__ static inline void att_load_tile(float *dst, int sld, const float *src, int64_t ld, int64_t r0,
+                                            int rows, int n_valid, int hd, int w) {
+    for (int e = threadIdx.x; e < rows * w; e += blockDim.x) {
+        const int i = e / w, d = e % w;
+        dst[i * sld + d] = (i < n_valid && d < hd) ? src[(r0 + i) * ld + d] : 0.0f;
+    }
+}
+
+/* seg_s[i] = seg of row position p0 + i, -1 past n_seq (such rows see and are seen by nothing). */
+__device__ static inline void att_load_seg(int32_t *seg_s, const int32_t *seg_row, int64_t p0, int rows,
+                                           int64_t n_seq) {
+    for (int i = threadIdx.x; i < rows; i += blockDim.x) seg_s[i] = p0 + i < n_seq ? seg_row[p0 + i] : -1;
+}
+
+/* Sets *flag (shared) when some query of [q0, q0+nq) sees some key of [k0, k0+nk). Called between
+ * two __syncthreads with *flag cleared before the first. */
+__device__ static inline void att_mark_visible(int32_t *flag, const int32_t *segq, int64_t q0, int nq,
+                                               const int32_t *segk, int64_t k0, int nk) {
+    for (int e = threadIdx.x; e < nq * nk; e += blockDim.x) {
+        const int i = e / nk, j = e % nk;
+        if (att_visible(q0 + i, segq[i], k0 + j, segk[j])) *flag = 1;
+    }
+}
+
+/* head_dim -> dims per lane: 2 (<= 64), 4 (<= 128) or 8 (<= LCU_ATTN_MAX_HEAD_DIM = 256). */
+static inline int att_dims_per_lane(int hd) { return hd <= 64 ? 2 : hd <= 128 ? 4 : 8; }
+
+#endif
