@@ -363,7 +363,7 @@ LORA4J_API lora4j_status_t lora4j_model_quantize(const char *in_path, const char
 /* A context runs the forward pass of one model: it owns the KV cache of n_seq_max sequences
  * and every activation buffer, all planned when it is created (nothing is allocated per call).
  * The model is only read, so several contexts (one per thread) may share it. A context itself
- * is not thread-safe. The KV cache holds f32 keys and values. */
+ * is not thread-safe. The KV cache holds f32 keys and values (bf16 on a CUDA device). */
 typedef struct lora4j_context lora4j_context;
 
 typedef struct lora4j_context_params {
@@ -372,8 +372,11 @@ typedef struct lora4j_context_params {
     int32_t n_batch;    /* tokens per forward chunk; longer calls are split into chunks */
     int32_t n_threads;  /* <= 0: all cores */
     int32_t exact_f32;  /* 1: f32 products with exactly dequantized weights (as training);
-                           0: int8 activations where the weight type allows (llama.cpp's way) */
-    int32_t device;     /* -1: CPU; >= 0: that CUDA device (lora4j_cuda_device_count) */
+                           0: int8 activations where the weight type allows (llama.cpp's way).
+                           CPU only: a device always multiplies bf16 operands on its tensor
+                           cores (f32 accumulation) and keeps a bf16 KV cache */
+    int32_t device;     /* -1: CPU; >= 0: that CUDA device (lora4j_cuda_device_count); an index
+                           out of range, or no usable backend, fails at context_new */
 } lora4j_context_params;
 
 /* n_ctx 0 (training context, at most 4096), n_seq_max 1, n_batch 512, n_threads 0,
@@ -577,7 +580,9 @@ LORA4J_API lora4j_status_t lora4j_adapter_get_pair(const lora4j_adapter *adapter
                                                    lora4j_lora_pair *out);
 
 /* Adapters applied by an inference context: y = W x + sum_i scales[i] * s_i * B_i A_i x.
- * n = 0 switches them off. The adapters must outlive their use by the context. */
+ * n = 0 switches them off. The adapters must outlive their use by the context. A context on a
+ * CUDA device copies their values to the device here: after changing an adapter (a training
+ * step), set it again for the device context to see the change. */
 LORA4J_API lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx,
                                                        const lora4j_adapter *const *adapters,
                                                        const float *scales, int32_t n);

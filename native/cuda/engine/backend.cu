@@ -1,5 +1,6 @@
-/* The backend table liblora4j.so loads (src/backend/backend.h): devices, the model upload and the
- * trainer. Context entries are filled in by the decoding engine. */
+/* The backend table liblora4j.so loads (src/backend/backend.h): devices, the model upload, the
+ * trainer and inference contexts. */
+#include "engine/context.h"
 #include "engine/device.h"
 #include "engine/engine.h"
 #include "engine/trainer.h"
@@ -38,6 +39,11 @@ static l4_backend make_table(void) {
     b.trainer_grad_sumsq = lcu_trainer_grad_sumsq;
     b.trainer_update = lcu_trainer_update;
     b.trainer_moments = lcu_trainer_moments;
+    b.context_new = lcu_context_new;
+    b.context_free = lcu_context_free;
+    b.context_set_adapters = lcu_context_set_adapters;
+    b.context_decode = lcu_context_decode;
+    b.context_kv_copy = lcu_context_kv_copy;
     return b;
 }
 

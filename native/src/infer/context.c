@@ -1,4 +1,6 @@
-/* Context creation (all buffers planned up front) and the KV cache's per-sequence operations. */
+/* Context creation (all buffers planned up front) and the KV cache's per-sequence operations.
+ * A context on a CUDA device (params.device >= 0) keeps only the host staging arrays here; its
+ * KV cache and activations live in the backend (infer/context_device.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +55,10 @@ static int32_t check_params(const lora4j_model *m, lora4j_context_params *p) {
         return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "context_new: n_batch %d must be >= 1", p->n_batch);
     }
     if (p->n_batch > p->n_ctx) p->n_batch = p->n_ctx;
+    if (p->device < -1) {
+        return l4_fail(LORA4J_ERR_INVALID_ARGUMENT, "context_new: device %d: -1 is the CPU, >= 0 a CUDA device",
+                       p->device);
+    }
     if (p->n_threads <= 0) p->n_threads = l4_n_cores();
     if (p->n_threads > MAX_THREADS) p->n_threads = MAX_THREADS;
     p->exact_f32 = p->exact_f32 ? 1 : 0;
@@ -85,24 +91,27 @@ LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
     c->head_rows = rows < params.n_batch ? rows : params.n_batch;
 
     const size_t nb = (size_t)params.n_batch, f = sizeof(float), i32 = sizeof(int32_t);
+    const int on_device = params.device >= 0;
     arena_plan a = {0};
     plan(&a, (void **)&c->seq_len, (size_t)params.n_seq_max, i32);
     plan(&a, (void **)&c->next_pos, (size_t)params.n_seq_max, i32);
-    plan(&a, (void **)&c->x, nb * (size_t)hp->n_embd, f);
-    plan(&a, (void **)&c->xn, nb * (size_t)hp->n_embd, f);
-    plan(&a, (void **)&c->q, nb * (size_t)c->n_q, f);
-    plan(&a, (void **)&c->att, nb * (size_t)c->n_q, f);
-    plan(&a, (void **)&c->k, nb * (size_t)c->n_kv, f);
-    plan(&a, (void **)&c->v, nb * (size_t)c->n_kv, f);
-    plan(&a, (void **)&c->gate, nb * (size_t)hp->n_ff, f);
-    plan(&a, (void **)&c->up, nb * (size_t)hp->n_ff, f);
     plan(&a, (void **)&c->rope_cs, nb * (size_t)hp->n_rot, f);
-    plan(&a, (void **)&c->scores, (size_t)params.n_threads * (size_t)params.n_ctx, f);
-    plan(&a, (void **)&c->logits, (size_t)c->head_rows * (size_t)hp->n_vocab, f);
     plan(&a, (void **)&c->seq, nb, i32);
     plan(&a, (void **)&c->pos, nb, i32);
     plan(&a, (void **)&c->rows, nb, i32);
     plan(&a, (void **)&c->targets, nb, i32);
+    if (!on_device) {
+        plan(&a, (void **)&c->x, nb * (size_t)hp->n_embd, f);
+        plan(&a, (void **)&c->xn, nb * (size_t)hp->n_embd, f);
+        plan(&a, (void **)&c->q, nb * (size_t)c->n_q, f);
+        plan(&a, (void **)&c->att, nb * (size_t)c->n_q, f);
+        plan(&a, (void **)&c->k, nb * (size_t)c->n_kv, f);
+        plan(&a, (void **)&c->v, nb * (size_t)c->n_kv, f);
+        plan(&a, (void **)&c->gate, nb * (size_t)hp->n_ff, f);
+        plan(&a, (void **)&c->up, nb * (size_t)hp->n_ff, f);
+        plan(&a, (void **)&c->scores, (size_t)params.n_threads * (size_t)params.n_ctx, f);
+        plan(&a, (void **)&c->logits, (size_t)c->head_rows * (size_t)hp->n_vocab, f);
+    }
 
     size_t kv_floats = 0;
     int kv_overflow = __builtin_mul_overflow((size_t)hp->n_layer * (size_t)params.n_seq_max,
@@ -115,9 +124,11 @@ LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
                        params.n_ctx, params.n_seq_max, params.n_batch);
     }
     c->arena = aligned_alloc(ARENA_ALIGN, a.total);
-    c->k_cache = aligned_alloc(ARENA_ALIGN, (kv_floats * f + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN);
-    c->v_cache = aligned_alloc(ARENA_ALIGN, (kv_floats * f + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN);
-    if (!c->arena || !c->k_cache || !c->v_cache) {
+    if (!on_device) {
+        c->k_cache = aligned_alloc(ARENA_ALIGN, (kv_floats * f + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN);
+        c->v_cache = aligned_alloc(ARENA_ALIGN, (kv_floats * f + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN);
+    }
+    if (!c->arena || (!on_device && (!c->k_cache || !c->v_cache))) {
         lora4j_context_free(c);
         return l4_fail(LORA4J_ERR_OUT_OF_MEMORY,
                        "context_new: cannot allocate %zu bytes of KV cache and %zu of buffers",
@@ -129,12 +140,20 @@ LORA4J_API lora4j_status_t lora4j_context_new(const lora4j_model *model,
         off += a.bytes[i];
     }
     memset(c->seq_len, 0, (size_t)params.n_seq_max * i32);
+    if (on_device) {
+        st = l4_device_context_new(c);
+        if (st != LORA4J_OK) {
+            lora4j_context_free(c);
+            return st;
+        }
+    }
     *out = c;
     return LORA4J_OK;
 }
 
 LORA4J_API void lora4j_context_free(lora4j_context *ctx) {
     if (!ctx) return;
+    l4_device_context_free(ctx);
     free(ctx->arena);
     free(ctx->lora_mem);
     free(ctx->k_cache);
@@ -179,7 +198,10 @@ LORA4J_API lora4j_status_t lora4j_kv_seq_copy(lora4j_context *ctx, int32_t src, 
                        ctx->seq_len[src]);
     }
     const lora4j_hparams *hp = &ctx->model->hp;
-    if (src != dst) {
+    if (ctx->dev) {
+        st = l4_device_kv_copy(ctx, src, dst, n_tokens);
+        if (st != LORA4J_OK) return st;
+    } else if (src != dst) {
         const size_t bytes = (size_t)n_tokens * (size_t)hp->head_dim * sizeof(float);
         for (int il = 0; il < hp->n_layer; il++) {
             for (int g = 0; g < hp->n_head_kv; g++) {

@@ -1,5 +1,6 @@
 /* lora4j_decode and lora4j_sequence_logprobs: validate the whole request first (so a failed call
- * changes nothing), then run it in chunks of at most n_batch tokens. */
+ * changes nothing), then run it in chunks of at most n_batch tokens, on the CPU or on the
+ * context's device (the same staging; a device failure restores the sequences' lengths). */
 #include <string.h>
 
 #include "core/error.h"
@@ -80,19 +81,27 @@ LORA4J_API lora4j_status_t lora4j_decode(lora4j_context *ctx, const int32_t *tok
                        logits_out ? (long long)logits_cap : 0LL);
     }
 
+    /* next_pos is free again: it keeps the lengths a device failure restores */
+    memcpy(ctx->next_pos, ctx->seq_len, (size_t)ctx->p.n_seq_max * sizeof(int32_t));
     float *dst = logits_out;
     for (int32_t b = 0; b < n_tokens; b += ctx->p.n_batch) {
         int32_t e = n_tokens - b < ctx->p.n_batch ? n_tokens : b + ctx->p.n_batch;
         stage_chunk(ctx, seq_ids, b, e);
-        l4_forward_layers(ctx, tokens + b, e - b);
         int32_t n_rows = 0;
         for (int32_t i = b; i < e; i++) {
             if (want_logits ? want_logits[i] != 0 : i == n_tokens - 1) ctx->rows[n_rows++] = i - b;
         }
-        if (n_rows > 0) {
-            l4_forward_head(ctx, ctx->rows, n_rows, dst);
-            dst += (int64_t)n_rows * n_vocab;
+        if (ctx->dev) {
+            st = l4_device_decode(ctx, tokens + b, e - b, ctx->rows, n_rows, NULL, dst);
+            if (st != LORA4J_OK) {
+                memcpy(ctx->seq_len, ctx->next_pos, (size_t)ctx->p.n_seq_max * sizeof(int32_t));
+                return st;
+            }
+        } else {
+            l4_forward_layers(ctx, tokens + b, e - b);
+            if (n_rows > 0) l4_forward_head(ctx, ctx->rows, n_rows, dst);
         }
+        dst += (int64_t)n_rows * n_vocab;
     }
     return LORA4J_OK;
 }
@@ -120,15 +129,30 @@ LORA4J_API lora4j_status_t lora4j_sequence_logprobs(lora4j_context *ctx, int32_t
                        "prompt longer than the context", ctx->seq_len[seq], n_tokens, ctx->p.n_ctx);
     }
     const int64_t n_vocab = ctx->model->hp.n_vocab;
+    const int32_t len0 = ctx->seq_len[seq];
     for (int32_t b = 0; b < n_tokens; b += ctx->p.n_batch) {
         int32_t e = n_tokens - b < ctx->p.n_batch ? n_tokens : b + ctx->p.n_batch;
         for (int32_t i = b; i < e; i++) {
             ctx->seq[i - b] = seq;
             ctx->pos[i - b] = ctx->seq_len[seq]++;
         }
-        l4_forward_layers(ctx, tokens + b, e - b);
         /* Row i predicts token i+1; the last token of the sequence predicts nothing. */
         int32_t n_pred = (e < n_tokens ? e : n_tokens - 1) - b;
+        if (ctx->dev) {
+            /* the backend scores the rows in chunks of its own */
+            for (int32_t j = 0; j < n_pred; j++) {
+                ctx->rows[j] = j;
+                ctx->targets[j] = tokens[b + j + 1];
+            }
+            st = l4_device_decode(ctx, tokens + b, e - b, ctx->rows, n_pred, ctx->targets,
+                                 n_pred > 0 ? out + b : NULL);
+            if (st != LORA4J_OK) {
+                ctx->seq_len[seq] = len0;
+                return st;
+            }
+            continue;
+        }
+        l4_forward_layers(ctx, tokens + b, e - b);
         for (int32_t r0 = 0; r0 < n_pred; r0 += (int32_t)ctx->head_rows) {
             int32_t n_rows = n_pred - r0 < ctx->head_rows ? n_pred - r0 : (int32_t)ctx->head_rows;
             for (int32_t j = 0; j < n_rows; j++) {

@@ -1,5 +1,6 @@
 /* lora4j_context_set_adapters: the adapters an inference context applies, validated against its
- * model, with their own copies of the pointer and scale lists and an h scratch of n_batch rows. */
+ * model, with their own copies of the pointer and scale lists and an h scratch of n_batch rows.
+ * A device context copies the adapters' values to the device instead (at this call). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ LORA4J_API lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx,
         int32_t st = l4_adapter_check_model(adapters[i], ctx->model, "context_set_adapters");
         if (st != LORA4J_OK) return l4_fail_context(st, "adapter %d", i);
     }
+    if (ctx->dev) return l4_device_set_adapters(ctx, adapters, scales, n);
     void *mem = NULL;
     l4_lora_stack s = {0};
     if (n > 0) {
