@@ -8,7 +8,8 @@
  *     the device memory the process holds at its peak (total - free from lora4j_cuda_device_info,
  *     minus the same before the model was loaded; every device buffer is planned and allocated
  *     when the trainer is created, so the samples after its steps are the peak);
- *   - greedy batched decoding with the trained adapter: 8 sequences x 128 new tokens;
+ *   - greedy batched decoding with an r=16 adapter applied (its LoRA terms computed, as RL
+ *     sampling runs): 8 sequences x 128 new tokens, one decode call per step for all of them;
  *   - with --plan-7b, the memory plan of a 7B-shaped model (a second, larger file).
  * Lines starting with "RESULT" are for scripts/gpu-check; the rest is for people.
  *
@@ -22,7 +23,6 @@
  * when no CUDA device can be used (the reason is printed). --device -1 runs the same on the CPU
  * engine.
  */
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
