@@ -91,7 +91,7 @@ def bench_train(args, torch, model, vocab, batch):
     for k in range(args.warmup + args.steps):
         torch.cuda.synchronize()
         t0 = time.perf_counter()
-        loss = model(input_ids=x, labels=x).loss
+        loss = model(input_ids=x, labels=x, use_cache=False).loss  # no KV cache while training
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
@@ -158,7 +158,7 @@ def main():
         return 77
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}, "
           f"{torch.cuda.get_device_name(0)}", flush=True)
-    torch.backends.cuda.matmul.allow_tf32 = True  # PEFT keeps the LoRA weights in f32
+    torch.set_float32_matmul_precision("high")  # TF32 for the LoRA products: PEFT keeps them in f32
     model, vocab = build_model(args, torch, transformers, peft)
     failed = False
     for b in args.batches:
