@@ -3,8 +3,8 @@
 A transformers LlamaForCausalLM built from a LlamaConfig (random init on the GPU, bf16 weights;
 no downloads, nothing read from the hub), default TinyLlama-1.1B's shape; PEFT LoRA r=16,
 alpha=32, dropout 0 on q,k,v,o,gate,up,down; AdamW (fused) on the LoRA parameters, gradient
-clipping at 1.0 (as HF's Trainer and lora4j's defaults); seq 1024; SDPA attention; gradient
-checkpointing off unless --ckpt. Per batch size: warm-up steps, then timed steps between
+clipping at 1.0 (as HF's Trainer and lora4j's defaults); seq 1024; SDPA attention; TF32 for the
+f32 LoRA products; no KV cache in the training forward; gradient checkpointing off unless --ckpt. Per batch size: warm-up steps, then timed steps between
 torch.cuda.synchronize() calls; prints ms/step, tokens/s (batch * seq per step) and
 torch.cuda.max_memory_allocated (weights included). Then greedy generate() of 8 sequences x 128
 new tokens after a 16-token prompt, with the LoRA unmerged (as RL sampling would run).
