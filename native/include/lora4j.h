@@ -581,8 +581,9 @@ LORA4J_API lora4j_status_t lora4j_adapter_get_pair(const lora4j_adapter *adapter
 
 /* Adapters applied by an inference context: y = W x + sum_i scales[i] * s_i * B_i A_i x.
  * n = 0 switches them off. The adapters must outlive their use by the context. A context on a
- * CUDA device copies their values to the device here: after changing an adapter (a training
- * step), set it again for the device context to see the change. */
+ * CUDA device copies their values to the device here, and again before its next forward after
+ * an optimizer step (lora4j_trainer_optimizer_step) changed them; after writing values through
+ * lora4j_adapter_get_pair's pointers, set the adapters again for a device context to see them. */
 LORA4J_API lora4j_status_t lora4j_context_set_adapters(lora4j_context *ctx,
                                                        const lora4j_adapter *const *adapters,
                                                        const float *scales, int32_t n);

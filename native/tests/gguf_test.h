@@ -158,7 +158,7 @@ static inline int count_prefixed(const char *dir, const char *prefix) {
     DIR *d = opendir(dir);
     int n = 0;
     if (!d) return -1;
-    for (struct dirent *e; (e = readdir(d));) n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
     closedir(d);
     return n;
 }

@@ -65,7 +65,7 @@ typedef struct lf_batch {
 } lf_batch;
 
 static inline lf_batch lf_batch_make(int n_rows, int n_seq, const int *seg_len, int n_vocab, uint32_t seed) {
-    lf_batch b = {0};
+    lf_batch b;
     const size_t n = (size_t)n_rows * (size_t)n_seq;
     b.n_rows = n_rows;
     b.n_seq = n_seq;

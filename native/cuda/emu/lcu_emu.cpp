@@ -78,6 +78,8 @@ struct warp_state {
 struct emu_thread_state {
     uint8_t *stacks = nullptr;     /* MAX_THREADS stacks, each above a guard page */
     fiber fibers[MAX_THREADS];
+    unsigned order[MAX_THREADS];   /* the order fibers run in this round */
+    uint64_t rng = 0;
     warp_state warps[MAX_THREADS / 32];
     barrier block_bar;
     lcu_emu_block block;
@@ -180,6 +182,41 @@ static int runnable(const fiber *f) {
     return 1;
 }
 
+/* Which order the fibers of a block run in between barriers: LCU_EMU_ORDER = forward (default),
+ * reverse or shuffle (a fresh permutation every round, seeded by LCU_EMU_SEED). A GPU runs warps
+ * in no fixed order, so a kernel that reads shared memory another warp writes without a barrier
+ * between them may pass in one order and fail in another: the tests run the kernels both ways. */
+enum { ORDER_FORWARD, ORDER_REVERSE, ORDER_SHUFFLE };
+
+static int order_mode(void) {
+    static const int mode = [] {
+        const char *e = getenv("LCU_EMU_ORDER");
+        if (e && strcmp(e, "reverse") == 0) return (int)ORDER_REVERSE;
+        if (e && strcmp(e, "shuffle") == 0) return (int)ORDER_SHUFFLE;
+        return (int)ORDER_FORWARD;
+    }();
+    return mode;
+}
+
+static void schedule_order(unsigned n) {
+    const int mode = order_mode();
+    for (unsigned i = 0; i < n; i++) tls.order[i] = mode == ORDER_REVERSE ? n - 1 - i : i;
+    if (mode != ORDER_SHUFFLE) return;
+    if (tls.rng == 0) {
+        const char *e = getenv("LCU_EMU_SEED");
+        tls.rng = (e && *e ? strtoull(e, nullptr, 10) : 1) * 0x9e3779b97f4a7c15ULL | 1;
+    }
+    for (unsigned i = n - 1; i > 0; i--) { /* Fisher-Yates with xorshift64 */
+        tls.rng ^= tls.rng << 13;
+        tls.rng ^= tls.rng >> 7;
+        tls.rng ^= tls.rng << 17;
+        const unsigned j = (unsigned)(tls.rng % (i + 1));
+        const unsigned t = tls.order[i];
+        tls.order[i] = tls.order[j];
+        tls.order[j] = t;
+    }
+}
+
 /* Runs one block to completion; cudaErrorLaunchFailure (with a message) on a deadlock. */
 static cudaError_t run_block(const void *func) {
     const unsigned n = tls.n_threads;
@@ -196,8 +233,9 @@ static cudaError_t run_block(const void *func) {
     }
     for (;;) {
         unsigned alive = 0, ran = 0;
-        for (unsigned i = 0; i < n; i++) {
-            fiber *f = &tls.fibers[i];
+        schedule_order(n);
+        for (unsigned j = 0; j < n; j++) {
+            fiber *f = &tls.fibers[tls.order[j]];
             if (f->done) continue;
             alive++;
             if (!runnable(f)) continue;

@@ -204,6 +204,11 @@ template <class T> static inline T atomicCAS(T *p, T cmp, T v) { T o = *p; if (o
 #define __expf(x) expf(x)
 #define __logf(x) logf(x)
 static inline float __fdividef(float a, float b) { return a / b; }
+/* Round-to-nearest operations nvcc never contracts into FMAs (the host compiler does not contract
+ * without FMA flags either). */
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline float __fsub_rn(float a, float b) { return a - b; }
 static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static inline float __saturatef(float x) { return x < 0.0f ? 0.0f : (x > 1.0f ? 1.0f : x); }
 static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }

@@ -31,6 +31,11 @@ static l4_backend make_table(void) {
     b.device_info = lcu_device_info;
     b.model_upload = model_upload;
     b.model_free = model_free;
+    b.context_new = lcu_context_new;
+    b.context_free = lcu_context_free;
+    b.context_set_adapters = lcu_context_set_adapters;
+    b.context_decode = lcu_context_decode;
+    b.context_kv_copy = lcu_context_kv_copy;
     b.trainer_plan = lcu_trainer_plan;
     b.trainer_new = lcu_trainer_new;
     b.trainer_free = lcu_trainer_free;
@@ -39,11 +44,6 @@ static l4_backend make_table(void) {
     b.trainer_grad_sumsq = lcu_trainer_grad_sumsq;
     b.trainer_update = lcu_trainer_update;
     b.trainer_moments = lcu_trainer_moments;
-    b.context_new = lcu_context_new;
-    b.context_free = lcu_context_free;
-    b.context_set_adapters = lcu_context_set_adapters;
-    b.context_decode = lcu_context_decode;
-    b.context_kv_copy = lcu_context_kv_copy;
     return b;
 }
 

@@ -8,6 +8,10 @@
 /* The head scores about this many logits at once (at least 8 rows, at most n_batch). */
 #define HEAD_CHUNK_FLOATS ((int64_t)1 << 24)
 
+static size_t stage_bytes(int64_t n, int64_t n_rot, int64_t n_rows) {
+    return (size_t)(n * n_rot) * sizeof(float) + (size_t)(3 * n + 2 * n_rows) * sizeof(int32_t);
+}
+
 lcu_staged lcu_context_stage(void *base, int64_t n, int64_t n_rot, int64_t n_rows) {
     lcu_staged d;
     d.rope_cs = (float *)base;
@@ -16,7 +20,7 @@ lcu_staged lcu_context_stage(void *base, int64_t n, int64_t n_rot, int64_t n_row
     d.pos = d.seq + n;
     d.rows = d.pos + n;
     d.targets = d.rows + n_rows;
-    d.bytes = (size_t)((uint8_t *)(d.targets + n_rows) - (uint8_t *)base);
+    d.bytes = stage_bytes(n, n_rot, n_rows);
     return d;
 }
 
@@ -82,6 +86,10 @@ int32_t lcu_context_new(void *model, int32_t n_ctx, int32_t n_seq_max, int32_t n
         return lcu_fail(LORA4J_ERR_INVALID_ARGUMENT, "context_new: n_ctx %d, n_seq_max %d, n_batch %d",
                         n_ctx, n_seq_max, n_batch);
     }
+    if (hp->head_dim < 1 || hp->head_dim > LCU_ATTN_MAX_HEAD_DIM) {
+        return lcu_fail(LORA4J_ERR_UNSUPPORTED, "context_new: head_dim %d is beyond the CUDA attention's %d",
+                        hp->head_dim, LCU_ATTN_MAX_HEAD_DIM);
+    }
     int32_t st = lcu_check(cudaSetDevice(m->device), "context_new: selecting the device");
     if (st != LORA4J_OK) return st;
     lcu_context *c = (lcu_context *)calloc(1, sizeof *c);
@@ -96,7 +104,7 @@ int32_t lcu_context_new(void *model, int32_t n_ctx, int32_t n_seq_max, int32_t n
     int64_t rows = HEAD_CHUNK_FLOATS / hp->n_vocab;
     rows = rows < 8 ? 8 : rows;
     c->head_rows = rows < n_batch ? rows : n_batch;
-    c->stage_bytes = lcu_context_stage(NULL, n_batch, hp->n_rot, n_batch).bytes;
+    c->stage_bytes = stage_bytes(n_batch, hp->n_rot, n_batch);
 
     st = lcu_check(cudaStreamCreate(&c->stream), "context_new: creating a stream");
     if (st == LORA4J_OK) {
@@ -122,6 +130,8 @@ int32_t lcu_context_set_adapters(void *ctx, const l4b_adapter *const *ads, const
         release_adapters(c);
         return LORA4J_OK;
     }
+    /* the new set is built beside the current one (in a context holding only its adapter
+     * fields), so a failure leaves the current one in force */
     lcu_context next;
     memset(&next, 0, sizeof next);
     next.ads = (lcu_dadapter **)calloc((size_t)n, sizeof *next.ads);

@@ -17,8 +17,12 @@ int32_t lcu_device_count(int32_t *out) {
         cudaGetLastError();
         int v = 0;
         cudaDriverGetVersion(&v);
+        if (v == 0) {
+            return lcu_fail(LORA4J_ERR_UNSUPPORTED, "no NVIDIA driver is installed (the CUDA backend is built with the "
+                            "CUDA 13 runtime, which needs an NVIDIA driver >= 580)");
+        }
         return lcu_fail(LORA4J_ERR_UNSUPPORTED, "the CUDA backend is built with the CUDA 13 runtime, which needs an "
-                        "NVIDIA driver >= 580 (this one supports CUDA %d.%d; install a newer driver)", v / 1000,
+                        "NVIDIA driver >= 580 (the installed one supports CUDA %d.%d; install a newer driver)", v / 1000,
                         (v % 1000) / 10);
     }
     if (e != cudaSuccess) return lcu_check(e, "counting CUDA devices");

@@ -181,7 +181,7 @@ int32_t lcu_trainer_plan(const l4b_model *m, const l4b_train_config *c, lora4j_m
 void lcu_trainer_free(void *tr) {
     lcu_trainer *t = (lcu_trainer *)tr;
     if (!t) return;
-    cudaSetDevice(t->m->device);
+    cudaSetDevice(t->device);
     lcu_dadapter_free(t->ad);
     for (int32_t f = 0; f < t->fset.n; f++) lcu_dadapter_free(t->frozen[f]);
     lcu_arena_free(&t->mem);
@@ -239,6 +239,7 @@ int32_t lcu_trainer_new(void *model, const l4b_train_config *c, void **out) {
     if (st != LORA4J_OK) return st;
     lcu_trainer *t = (lcu_trainer *)calloc(1, sizeof *t);
     if (!t) return lcu_fail(LORA4J_ERR_OUT_OF_MEMORY, "trainer_new: no host memory");
+    t->device = c->device;
     t->m = dm;
     t->host = *c->trainable;
     st = lcu_tr_shapes(t, &dm->hp, c);

@@ -25,6 +25,7 @@ typedef struct lcu_acts {
 } lcu_acts;
 
 typedef struct lcu_trainer {
+    int32_t device;
     const lcu_dmodel *m;
     l4b_adapter host;         /* the trainable adapter's host pairs, synced after each update */
     lcu_dadapter *ad;         /* trainable: its values are the f32 masters */

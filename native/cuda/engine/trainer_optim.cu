@@ -7,7 +7,7 @@ static int64_t n_values(const lcu_trainer *t) { return t->ad->n_values; }
 
 int32_t lcu_trainer_zero_grad(void *tr) {
     lcu_trainer *t = (lcu_trainer *)tr;
-    int32_t st = lcu_check(cudaSetDevice(t->m->device), "trainer_zero_grad");
+    int32_t st = lcu_check(cudaSetDevice(t->device), "trainer_zero_grad");
     if (st != LORA4J_OK) return st;
     return lcu_check(cudaMemset(t->grad, 0, (size_t)n_values(t) * sizeof(float)), "trainer_zero_grad");
 }
@@ -15,7 +15,7 @@ int32_t lcu_trainer_zero_grad(void *tr) {
 int32_t lcu_trainer_grad_sumsq(void *tr, double *out) {
     lcu_trainer *t = (lcu_trainer *)tr;
     *out = 0.0;
-    int32_t st = lcu_check(cudaSetDevice(t->m->device), "trainer_grad_sumsq");
+    int32_t st = lcu_check(cudaSetDevice(t->device), "trainer_grad_sumsq");
     if (st == LORA4J_OK) st = lcu_check(cudaMemsetAsync(t->sumsq, 0, sizeof(double), t->s), "trainer_grad_sumsq");
     if (st != LORA4J_OK) return st;
     lcu_sum_squares(t->s, t->grad, n_values(t), t->sumsq);
@@ -29,7 +29,7 @@ int32_t lcu_trainer_grad_sumsq(void *tr, double *out) {
 
 int32_t lcu_trainer_update(void *tr, const lora4j_optim_params *o, float f, int64_t step) {
     lcu_trainer *t = (lcu_trainer *)tr;
-    int32_t st = lcu_check(cudaSetDevice(t->m->device), "trainer_update");
+    int32_t st = lcu_check(cudaSetDevice(t->device), "trainer_update");
     if (st != LORA4J_OK) return st;
     const int64_t n = n_values(t);
     if (o->kind == LORA4J_OPTIM_ADAMW) {
@@ -53,7 +53,7 @@ int32_t lcu_trainer_moments(void *tr, float *m, float *v, int64_t n, int32_t upl
         return lcu_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_moments: %lld values, the trainer has %lld", (long long)n,
                         (long long)n_values(t));
     }
-    int32_t st = lcu_check(cudaSetDevice(t->m->device), "trainer_moments");
+    int32_t st = lcu_check(cudaSetDevice(t->device), "trainer_moments");
     const size_t bytes = (size_t)n * sizeof(float);
     const cudaMemcpyKind k = upload ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToHost;
     if (st == LORA4J_OK) st = lcu_check(cudaMemcpy(upload ? (void *)t->mom1 : m, upload ? (void *)m : t->mom1, bytes, k),

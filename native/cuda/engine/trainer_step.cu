@@ -29,7 +29,7 @@ int32_t lcu_trainer_step(void *tr, const l4b_batch *b, int32_t use_trainable, ui
         return lcu_fail(LORA4J_ERR_INVALID_ARGUMENT, "trainer_step: %lld head rows of %lld tokens (or no lp buffer)",
                         (long long)b->m, (long long)t->N);
     }
-    int32_t st = lcu_check(cudaSetDevice(t->m->device), "trainer_step: selecting the device");
+    int32_t st = lcu_check(cudaSetDevice(t->device), "trainer_step: selecting the device");
     if (st == LORA4J_OK) st = stage(t, b);
     if (st != LORA4J_OK) return st;
     const lcu_pass ps = {use_trainable != 0, use_trainable && t->dropout > 0.0f ? dropout_key : 0};
@@ -43,11 +43,9 @@ int32_t lcu_trainer_step(void *tr, const l4b_batch *b, int32_t use_trainable, ui
     }
     if (st == LORA4J_OK) st = lcu_check(cudaStreamSynchronize(t->s), "trainer_step: forward");
     if (st != LORA4J_OK) return st;
+    /* the objective; forward only, the plain sum, which is finite exactly when every lp is */
     double L = 0.0;
-    for (int64_t i = 0; with_grad && i < b->m; i++) L += (double)b->wrow[i] * lp[i];
-    if (!with_grad) {
-        for (int64_t i = 0; i < b->m && isfinite(L); i++) L = isfinite(lp[i]) ? L : lp[i];
-    }
+    for (int64_t i = 0; i < b->m; i++) L += (with_grad ? (double)b->wrow[i] : 1.0) * lp[i];
     if (!isfinite(L)) {
         return lcu_fail(LORA4J_ERR_NUMERIC, "trainer_step: the objective is %g (not finite); gradients are unchanged",
                         L);

@@ -14,16 +14,17 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_kernel(lcu_attn a, lcu_
     constexpr int W = DPL * 32, QPW = ATT_ROWS_PER_WARP(DPL), BQ = ATT_WARPS * QPW, BK = 32;
     LCU_DYN_SMEM(float, smem);
     float *qs = smem;                        /* [BQ][W]      read as broadcasts */
-    float *ks = qs + BQ * W;                 /* [BK][W + 1]  lane j reads row j */
-    float *vs = ks + BK * (W + 1);           /* [BK][W]      lanes read along a row */
+    float *ks = qs + BQ * W;                 /* [BK][W + ATT_PAD]  lane j reads row j */
+    float *vs = ks + BK * (W + ATT_PAD);     /* [BK][W]      lanes read along a row */
     float *ps = vs + BK * W;                 /* [warps][QPW][BK] probabilities of the tile */
     int32_t *segq = (int32_t *)(ps + ATT_WARPS * QPW * BK), *segk = segq + BQ, *flag = segk + BK;
 
     const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    const int64_t r = blockIdx.z, t0 = (int64_t)blockIdx.x * BQ, base = r * a.n_seq;
+    /* the last query tiles see the most keys: blocks in launch order take them first */
+    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
     const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
     const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW, hd4 = (hd + 3) & ~3;
     const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile(qs, W, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd, W);
@@ -43,37 +44,40 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_kernel(lcu_attn a, lcu_
         att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
         __syncthreads();
         if (!*flag) continue; /* uniform: every thread reads the same flag */
-        att_load_tile(ks, W + 1, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
+        att_load_tile(ks, W + ATT_PAD, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
         att_load_tile(vs, W, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
         __syncthreads();
 
         float s[QPW];
         for (int i = 0; i < QPW; i++) s[i] = 0.0f;
-        const float *krow = ks + lane * (W + 1);
-        for (int d = 0; d < hd; d++) {
-            const float kd = krow[d];
-            for (int i = 0; i < QPW; i++) s[i] = fmaf(qs[(i0 + i) * W + d], kd, s[i]);
+        const float *krow = ks + lane * (W + ATT_PAD);
+        for (int d = 0; d < hd4; d += 4) {
+            const att_f4 kd = att_ld4(krow + d);
+            for (int i = 0; i < QPW; i++) s[i] = att_dot4(att_ld4(qs + (i0 + i) * W + d), kd, s[i]);
         }
         float *pw = ps + warp * QPW * BK;
         for (int i = 0; i < QPW; i++) {
             const int vis = att_visible(t0 + i0 + i, segq[i0 + i], k0 + lane, segk[lane]);
             const float si = vis ? s[i] * scale : -INFINITY;
-            const float mn = fmaxf(m[i], att_warp_max(si));
+            const float mn = fmaxf(m[i], lcu_warp_reduce(si, lcu_op_max()));
             /* mn is -inf only when this query has seen no key yet: nothing to rescale or add */
             const float p = vis ? expf(si - mn) : 0.0f;
             const float alpha = m[i] == -INFINITY ? 0.0f : expf(m[i] - mn);
-            l[i] = l[i] * alpha + att_warp_sum(p);
+            l[i] = l[i] * alpha + lcu_warp_reduce(p, lcu_op_sum());
             m[i] = mn;
             for (int c = 0; c < DPL; c++) o[i][c] *= alpha;
             pw[i * BK + lane] = p;
         }
         __syncwarp();
-        for (int j = 0; j < BK; j++) {
-            float vj[DPL];
-            for (int c = 0; c < DPL; c++) vj[c] = vs[j * W + lane + 32 * c];
+        for (int j = 0; j < BK; j += 4) {
+            att_f4 vj[DPL]; /* keys j..j+3 at this lane's dims */
+            for (int c = 0; c < DPL; c++) {
+                const float *col = vs + j * W + lane + 32 * c;
+                vj[c] = {col[0], col[W], col[2 * W], col[3 * W]};
+            }
             for (int i = 0; i < QPW; i++) {
-                const float p = pw[i * BK + j];
-                for (int c = 0; c < DPL; c++) o[i][c] = fmaf(p, vj[c], o[i][c]);
+                const att_f4 p = att_ld4(pw + i * BK + j);
+                for (int c = 0; c < DPL; c++) o[i][c] = att_dot4(p, vj[c], o[i][c]);
             }
         }
         __syncwarp(); /* pw is rewritten by the next tile */
@@ -96,7 +100,7 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_kernel(lcu_attn a, lcu_
 template <int DPL>
 static void launch(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse) {
     constexpr int W = DPL * 32, QPW = ATT_ROWS_PER_WARP(DPL), BQ = ATT_WARPS * QPW, BK = 32;
-    const size_t smem = sizeof(float) * (BQ * W + BK * (W + 1) + BK * W + ATT_WARPS * QPW * BK) +
+    const size_t smem = sizeof(float) * (BQ * W + BK * (W + ATT_PAD) + BK * W + ATT_WARPS * QPW * BK) +
                         sizeof(int32_t) * (BQ + BK + 1);
     auto *k = attention_kernel<DPL>;
     cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);

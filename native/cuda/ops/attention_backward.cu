@@ -21,7 +21,7 @@ __device__ static void att_rowdot(float *d, const float *dout, const lcu_bf16 *o
         if (i < n_valid)
             for (int e = lane; e < hd; e += 32)
                 acc = fmaf(dout[(q0 + i) * ld + e], __bfloat162float(out[(q0 + i) * ld + e]), acc);
-        acc = att_warp_sum(acc);
+        acc = lcu_warp_reduce(acc, lcu_op_sum());
         if (lane == 0) d[i] = acc;
     }
 }
@@ -34,17 +34,18 @@ attention_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const flo
     LCU_DYN_SMEM(float, smem);
     float *qs = smem;                   /* [BQ][W]      broadcasts */
     float *dos = qs + BQ * W;           /* [BQ][W]      broadcasts */
-    float *ks = dos + BQ * W;           /* [BK][W + 1]  lane j reads row j, then lanes along rows */
-    float *vs = ks + BK * (W + 1);      /* [BK][W + 1]  lane j reads row j */
-    float *dss = vs + BK * (W + 1);     /* [warps][QPW][BK] dS of the tile */
+    float *ks = dos + BQ * W;           /* [BK][W + ATT_PAD]  lane j reads row j, then lanes along rows */
+    float *vs = ks + BK * (W + ATT_PAD); /* [BK][W + ATT_PAD]  lane j reads row j */
+    float *dss = vs + BK * (W + ATT_PAD); /* [warps][QPW][BK] dS of the tile */
     float *lses = dss + ATT_WARPS * QPW * BK, *dd = lses + BQ;
     int32_t *segq = (int32_t *)(dd + BQ), *segk = segq + BQ, *flag = segk + BK;
 
     const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    const int64_t r = blockIdx.z, t0 = (int64_t)blockIdx.x * BQ, base = r * a.n_seq;
+    /* the last query tiles see the most keys: blocks in launch order take them first */
+    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
     const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
     const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW, hd4 = (hd + 3) & ~3;
     const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile(qs, W, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd, W);
@@ -65,18 +66,18 @@ attention_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const flo
         att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
         __syncthreads();
         if (!*flag) continue;
-        att_load_tile(ks, W + 1, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
-        att_load_tile(vs, W + 1, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
+        att_load_tile(ks, W + ATT_PAD, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
+        att_load_tile(vs, W + ATT_PAD, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
         __syncthreads();
 
         float s[QPW], dp[QPW];
         for (int i = 0; i < QPW; i++) s[i] = dp[i] = 0.0f;
-        const float *krow = ks + lane * (W + 1), *vrow = vs + lane * (W + 1);
-        for (int d = 0; d < hd; d++) {
-            const float kd = krow[d], vd = vrow[d];
+        const float *krow = ks + lane * (W + ATT_PAD), *vrow = vs + lane * (W + ATT_PAD);
+        for (int d = 0; d < hd4; d += 4) {
+            const att_f4 kd = att_ld4(krow + d), vd = att_ld4(vrow + d);
             for (int i = 0; i < QPW; i++) {
-                s[i] = fmaf(qs[(i0 + i) * W + d], kd, s[i]);
-                dp[i] = fmaf(dos[(i0 + i) * W + d], vd, dp[i]);
+                s[i] = att_dot4(att_ld4(qs + (i0 + i) * W + d), kd, s[i]);
+                dp[i] = att_dot4(att_ld4(dos + (i0 + i) * W + d), vd, dp[i]);
             }
         }
         float *dsw = dss + warp * QPW * BK;
@@ -86,12 +87,15 @@ attention_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const flo
             dsw[i * BK + lane] = p * (dp[i] - dd[i0 + i]);
         }
         __syncwarp();
-        for (int j = 0; j < BK; j++) {
-            float kj[DPL];
-            for (int c = 0; c < DPL; c++) kj[c] = ks[j * (W + 1) + lane + 32 * c];
+        for (int j = 0; j < BK; j += 4) {
+            att_f4 kj[DPL]; /* keys j..j+3 at this lane's dims */
+            for (int c = 0; c < DPL; c++) {
+                const float *col = ks + j * (W + ATT_PAD) + lane + 32 * c;
+                kj[c] = {col[0], col[W + ATT_PAD], col[2 * (W + ATT_PAD)], col[3 * (W + ATT_PAD)]};
+            }
             for (int i = 0; i < QPW; i++) {
-                const float ds = dsw[i * BK + j];
-                for (int c = 0; c < DPL; c++) acc[i][c] = fmaf(ds, kj[c], acc[i][c]);
+                const att_f4 ds = att_ld4(dsw + i * BK + j);
+                for (int c = 0; c < DPL; c++) acc[i][c] = att_dot4(ds, kj[c], acc[i][c]);
             }
         }
         __syncwarp();
@@ -112,18 +116,19 @@ attention_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const fl
     LCU_DYN_SMEM(float, smem);
     float *ks = smem;                   /* [BKV][W]     broadcasts */
     float *vs = ks + BKV * W;           /* [BKV][W]     broadcasts */
-    float *qs = vs + BKV * W;           /* [BQ][W + 1]  lane i reads row i, then lanes along rows */
-    float *dos = qs + BQ * (W + 1);     /* [BQ][W + 1]  the same */
-    float *pss = dos + BQ * (W + 1);    /* [warps][KPW][BQ] P of the tile, transposed */
+    float *qs = vs + BKV * W;           /* [BQ][W + ATT_PAD]  lane i reads row i, then lanes along rows */
+    float *dos = qs + BQ * (W + ATT_PAD); /* [BQ][W + ATT_PAD]  the same */
+    float *pss = dos + BQ * (W + ATT_PAD); /* [warps][KPW][BQ] P of the tile, transposed */
     float *dss = pss + ATT_WARPS * KPW * BQ; /* [warps][KPW][BQ] dS, transposed */
     float *lses = dss + ATT_WARPS * KPW * BQ, *dd = lses + BQ;
     int32_t *segk = (int32_t *)(dd + BQ), *segq = segk + BKV, *flag = segq + BQ;
 
     const int hd = a.head_dim, g = blockIdx.y, group = a.n_head / a.n_head_kv;
+    /* the first key tiles are seen by the most queries and are launched first */
     const int64_t r = blockIdx.z, k0 = (int64_t)blockIdx.x * BKV, base = r * a.n_seq;
     const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
     const int nk = a.n_seq - k0 < BKV ? (int)(a.n_seq - k0) : BKV;
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, j0 = warp * KPW;
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, j0 = warp * KPW, hd4 = (hd + 3) & ~3;
     const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile(ks, W, a.k + base * ldk + g * hd, ldk, k0, BKV, nk, hd, W);
@@ -144,20 +149,20 @@ attention_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const fl
             att_mark_visible(flag, segq, q0, nq, segk, k0, nk);
             __syncthreads();
             if (!*flag) continue;
-            att_load_tile(qs, W + 1, a.q + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
-            att_load_tile(dos, W + 1, dout + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
+            att_load_tile(qs, W + ATT_PAD, a.q + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
+            att_load_tile(dos, W + ATT_PAD, dout + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
             for (int i = threadIdx.x; i < BQ; i += blockDim.x) lses[i] = i < nq ? lse[(base + q0 + i) * a.n_head + h] : 0.0f;
             att_rowdot(dd, dout + base * ldq + h * hd, out + base * ldq + h * hd, ldq, q0, BQ, nq, hd);
             __syncthreads();
 
             float s[KPW], dp[KPW];
             for (int j = 0; j < KPW; j++) s[j] = dp[j] = 0.0f;
-            const float *qrow = qs + lane * (W + 1), *dorow = dos + lane * (W + 1);
-            for (int d = 0; d < hd; d++) {
-                const float qd = qrow[d], dod = dorow[d];
+            const float *qrow = qs + lane * (W + ATT_PAD), *dorow = dos + lane * (W + ATT_PAD);
+            for (int d = 0; d < hd4; d += 4) {
+                const att_f4 qd = att_ld4(qrow + d), dod = att_ld4(dorow + d);
                 for (int j = 0; j < KPW; j++) {
-                    s[j] = fmaf(qd, ks[(j0 + j) * W + d], s[j]);
-                    dp[j] = fmaf(dod, vs[(j0 + j) * W + d], dp[j]);
+                    s[j] = att_dot4(qd, att_ld4(ks + (j0 + j) * W + d), s[j]);
+                    dp[j] = att_dot4(dod, att_ld4(vs + (j0 + j) * W + d), dp[j]);
                 }
             }
             float *pw = pss + warp * KPW * BQ, *dsw = dss + warp * KPW * BQ;
@@ -168,17 +173,18 @@ attention_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const fl
                 dsw[j * BQ + lane] = p * (dp[j] - dd[lane]);
             }
             __syncwarp();
-            for (int i = 0; i < BQ; i++) {
-                float qi[DPL], doi[DPL];
+            for (int i = 0; i < BQ; i += 4) {
+                att_f4 qi[DPL], doi[DPL]; /* queries i..i+3 at this lane's dims */
                 for (int c = 0; c < DPL; c++) {
-                    qi[c] = qs[i * (W + 1) + lane + 32 * c];
-                    doi[c] = dos[i * (W + 1) + lane + 32 * c];
+                    const float *qc = qs + i * (W + ATT_PAD) + lane + 32 * c, *dc = dos + i * (W + ATT_PAD) + lane + 32 * c;
+                    qi[c] = {qc[0], qc[W + ATT_PAD], qc[2 * (W + ATT_PAD)], qc[3 * (W + ATT_PAD)]};
+                    doi[c] = {dc[0], dc[W + ATT_PAD], dc[2 * (W + ATT_PAD)], dc[3 * (W + ATT_PAD)]};
                 }
                 for (int j = 0; j < KPW; j++) {
-                    const float p = pw[j * BQ + i], ds = dsw[j * BQ + i];
+                    const att_f4 p = att_ld4(pw + j * BQ + i), ds = att_ld4(dsw + j * BQ + i);
                     for (int c = 0; c < DPL; c++) {
-                        av[j][c] = fmaf(p, doi[c], av[j][c]);
-                        ak[j][c] = fmaf(ds, qi[c], ak[j][c]);
+                        av[j][c] = att_dot4(p, doi[c], av[j][c]);
+                        ak[j][c] = att_dot4(ds, qi[c], ak[j][c]);
                     }
                 }
             }
@@ -201,9 +207,9 @@ template <int DPL>
 static void launch(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse, const float *dout,
                    float *dq, float *dk, float *dv) {
     constexpr int W = DPL * 32, R = ATT_ROWS_PER_WARP(DPL), B = ATT_WARPS * R, T = 32;
-    const size_t smem_dq = sizeof(float) * (2 * B * W + 2 * T * (W + 1) + ATT_WARPS * R * T + 2 * B) +
+    const size_t smem_dq = sizeof(float) * (2 * B * W + 2 * T * (W + ATT_PAD) + ATT_WARPS * R * T + 2 * B) +
                            sizeof(int32_t) * (B + T + 1);
-    const size_t smem_dkv = sizeof(float) * (2 * B * W + 2 * T * (W + 1) + 2 * ATT_WARPS * R * T + 2 * T) +
+    const size_t smem_dkv = sizeof(float) * (2 * B * W + 2 * T * (W + ATT_PAD) + 2 * ATT_WARPS * R * T + 2 * T) +
                             sizeof(int32_t) * (B + T + 1);
     auto *kq = attention_dq_kernel<DPL>;
     auto *kkv = attention_dkv_kernel<DPL>;

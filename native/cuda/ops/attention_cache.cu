@@ -39,8 +39,8 @@ attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int3
                        lcu_bf16 *out) {
     constexpr int W = DPL * 32;
     __shared__ float wm[CACHE_MAX_WARPS], wl[CACHE_MAX_WARPS], wo[CACHE_MAX_WARPS][W];
-    const int hd = kv.head_dim, h = blockIdx.y, g = h / (n_head / kv.n_head_kv);
-    const int64_t i = blockIdx.x, ld = (int64_t)n_head * hd;
+    const int hd = kv.head_dim, h = (int)(blockIdx.x % n_head), g = h / (n_head / kv.n_head_kv);
+    const int64_t i = blockIdx.x / n_head, ld = (int64_t)n_head * hd;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, n_warps = blockDim.x / 32;
     const float scale = 1.0f / sqrtf((float)hd);
     const int64_t head = ((int64_t)seq[i] * kv.n_head_kv + g) * kv.n_ctx * hd;
@@ -60,7 +60,7 @@ attention_cache_kernel(lcu_kv kv, const float *q, const int32_t *seq, const int3
             const int d = lane + 32 * c;
             if (d < hd) sd = fmaf(qd[c], __bfloat162float(kc[u * hd + d]), sd);
         }
-        const float sc = att_warp_sum(sd);
+        const float sc = lcu_warp_reduce(sd, lcu_op_sum());
         const float mn = fmaxf(m, sc);
         const float alpha = expf(m - mn), p = expf(sc - mn); /* m = -inf at the first key: alpha 0 */
         l = l * alpha + p;
@@ -92,7 +92,9 @@ static void launch(lcu_stream s, const lcu_kv *kv, const float *q, const int32_t
     const int64_t blocks = n * n_head;
     const int warps = blocks >= 512 ? 4 : blocks >= 128 ? 8 : CACHE_MAX_WARPS;
     auto *k = attention_cache_kernel<DPL>;
-    LCU_LAUNCH(k, dim3((unsigned)n, (unsigned)n_head), dim3((unsigned)warps * 32), 0, s, *kv, q, seq, pos, n_head,
+    /* block = query * n_head + head: the heads of a GQA group run next to each other and share
+     * their K, V reads in L2 (and a long prefill fits the 2^31 - 1 blocks of grid.x) */
+    LCU_LAUNCH(k, dim3((unsigned)blocks), dim3((unsigned)warps * 32), 0, s, *kv, q, seq, pos, n_head,
                out);
 }
 

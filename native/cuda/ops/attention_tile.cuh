@@ -1,11 +1,15 @@
-/* Tiling shared by the training attention kernels (attention.cu, attention_backward.cu).
+/* Tiling shared by the training attention kernels (attention.cu, attention_backward.cu); the
+ * decoding kernel (attention_cache.cu) shares only the head_dim dispatch.
  *
  * Blocks have ATT_WARPS warps. Scores are computed one warp-wide tile of 32 at a time with a lane
  * per key (forward, dq) or per query (dk/dv), so the 32 dot products of a warp run in parallel
- * with plain FMAs, and the operand rows read by lanes sit in shared memory with a stride of W + 1
- * floats (no bank conflicts). The products that follow (P·V, dS·K, Pᵀ·dO, dSᵀ·Q) give each lane
- * the head dimensions lane, lane + 32, ... (DPL of them, W = 32·DPL >= head_dim), so head_dim may
- * be anything from 1 to LCU_ATTN_MAX_HEAD_DIM; tile columns past head_dim are zero-filled.
+ * with plain FMAs. The dot products read four floats at a time (16-byte shared loads): rows every
+ * lane reads alike are broadcasts, and rows read one per lane have a stride of W + ATT_PAD floats,
+ * which keeps them 16-byte aligned and spreads each quarter warp over all 32 banks. The products
+ * that follow (P·V, dS·K, Pᵀ·dO, dSᵀ·Q) give each lane the head dimensions lane, lane + 32, ...
+ * (DPL of them, W = 32·DPL >= head_dim) and read the tile's probabilities four at a time, so
+ * head_dim may be anything from 1 to LCU_ATTN_MAX_HEAD_DIM; tile columns past head_dim are
+ * zero-filled (the dot products run to head_dim rounded up to 4).
  *
  * Visibility (the CPU trainer's rule, train/grad_attention.c): query t of a row sees key u of the
  * same row when u <= t and seg[u] == seg[t] >= 0. Tiles with no visible pair are skipped. */
@@ -13,25 +17,31 @@
 #define LORA4J_CUDA_ATTENTION_TILE_CUH
 
 #include "ops/ops.h"
+#include "ops/reduce.h"
 
 #define ATT_WARPS 4
 #define ATT_THREADS (ATT_WARPS * 32)
 
+/* Padding (floats) of the rows read one per lane. */
+#define ATT_PAD 4
+
 /* Rows each warp owns in its register accumulators: fewer for wide heads to bound registers. */
 #define ATT_ROWS_PER_WARP(DPL) ((DPL) >= 8 ? 4 : 8)
 
+struct __align__(16) att_f4 {
+    float x, y, z, w;
+};
+
+/* Four floats from 16-byte aligned shared memory in one load. */
+__device__ static inline att_f4 att_ld4(const float *p) { return *(const att_f4 *)p; }
+
+/* acc += a·b over four lanes of a vector. */
+__device__ static inline float att_dot4(att_f4 a, att_f4 b, float acc) {
+    return fmaf(a.w, b.w, fmaf(a.z, b.z, fmaf(a.y, b.y, fmaf(a.x, b.x, acc))));
+}
+
 __device__ static inline int att_visible(int64_t t, int32_t seg_t, int64_t u, int32_t seg_u) {
     return u <= t && seg_t >= 0 && seg_u == seg_t;
-}
-
-__device__ static inline float att_warp_max(float x) {
-    for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
-    return x;
-}
-
-__device__ static inline float att_warp_sum(float x) {
-    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-    return x;
 }
 
 /* dst[i][d] (row stride sld) = src row (r0 + i), head slice at src + (r0+i)*ld, for i < rows and

@@ -6,8 +6,8 @@
  *
  * Results are bit-identical to the CPU reference (native/src/quant/type_*.c): each value is
  * computed with the same operations in the same order, each rounded on its own (dq_mul/dq_sub
- * keep nvcc from fusing a multiply and an add into one FMA, which rounds once). Block bytes are
- * read one at a time: blocks sit at any even offset, so wider loads could be misaligned. */
+ * keep nvcc from fusing a multiply and an add into one FMA, which rounds once). Blocks sit at
+ * any even offset, so block bytes are read at most 16 bits at a time. */
 #ifndef LORA4J_CUDA_DEQUANT_CUH
 #define LORA4J_CUDA_DEQUANT_CUH
 
@@ -24,9 +24,29 @@ static __device__ __forceinline__ float dq_add(float a, float b) { return __fadd
 static __device__ __forceinline__ float dq_sub(float a, float b) { return dq_add(a, -b); }
 
 static __device__ __forceinline__ uint16_t dq_u16(const uint8_t *p) {
-    return (uint16_t)(p[0] | (p[1] << 8));
+    return ((uintptr_t)p & 1) == 0 ? *(const uint16_t *)p : (uint16_t)(p[0] | (p[1] << 8));
 }
 static __device__ __forceinline__ float dq_half(const uint8_t *p) { return lcu_f16_to_f32(dq_u16(p)); }
+
+/* The 8 code bytes of a chunk. Every block size and every code offset in a block is even, so on
+ * an even address (rows of whole blocks from an aligned base) four 16-bit loads replace eight
+ * byte loads; any other address is read byte by byte. */
+struct dq_bytes8 {
+    uint8_t v[8];
+};
+static __device__ __forceinline__ dq_bytes8 dq_read8(const uint8_t *p) {
+    dq_bytes8 r;
+    if (((uintptr_t)p & 1) == 0) {
+        for (int i = 0; i < 4; i++) {
+            const uint16_t u = ((const uint16_t *)p)[i];
+            r.v[2 * i] = (uint8_t)u;
+            r.v[2 * i + 1] = (uint8_t)(u >> 8);
+        }
+    } else {
+        for (int i = 0; i < 8; i++) r.v[i] = p[i];
+    }
+    return r;
+}
 
 /* ---- the 32-blocks ------------------------------------------------------------------------- */
 
@@ -34,21 +54,21 @@ static __device__ __forceinline__ float dq_half(const uint8_t *p) { return lcu_f
 static __device__ __forceinline__ void dq_q4_0(const uint8_t *b, int j0, float *y) {
     const float d = dq_half(b);
     const int sh = j0 < 16 ? 0 : 4;
-    const uint8_t *q = b + 2 + (j0 & 15);
-    for (int i = 0; i < 8; i++) y[i] = dq_mul((float)(((q[i] >> sh) & 0xF) - 8), d);
+    const dq_bytes8 q = dq_read8(b + 2 + (j0 & 15));
+    for (int i = 0; i < 8; i++) y[i] = dq_mul((float)(((q.v[i] >> sh) & 0xF) - 8), d);
 }
 
 /* Q4_1 {half d; half m; qs[16]}: y = d*q + m. */
 static __device__ __forceinline__ void dq_q4_1(const uint8_t *b, int j0, float *y) {
     const float d = dq_half(b), m = dq_half(b + 2);
     const int sh = j0 < 16 ? 0 : 4;
-    const uint8_t *q = b + 4 + (j0 & 15);
-    for (int i = 0; i < 8; i++) y[i] = dq_add(dq_mul((float)((q[i] >> sh) & 0xF), d), m);
+    const dq_bytes8 q = dq_read8(b + 4 + (j0 & 15));
+    for (int i = 0; i < 8; i++) y[i] = dq_add(dq_mul((float)((q.v[i] >> sh) & 0xF), d), m);
 }
 
 /* The 32 fifth bits of Q5_0/Q5_1, a little-endian uint32. */
 static __device__ __forceinline__ uint32_t dq_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    return (uint32_t)dq_u16(p) | ((uint32_t)dq_u16(p + 2) << 16);
 }
 
 /* Q5_0 {half d; qh[4]; qs[16]}: 5th bit of element j is bit j of qh; y = d*(q - 16). */
@@ -56,9 +76,9 @@ static __device__ __forceinline__ void dq_q5_0(const uint8_t *b, int j0, float *
     const float d = dq_half(b);
     const uint32_t h = dq_u32(b + 2);
     const int sh = j0 < 16 ? 0 : 4;
-    const uint8_t *q = b + 6 + (j0 & 15);
+    const dq_bytes8 q = dq_read8(b + 6 + (j0 & 15));
     for (int i = 0; i < 8; i++) {
-        const int x = (int)(((q[i] >> sh) & 0xF) | (((h >> (j0 + i)) & 1u) << 4));
+        const int x = (int)(((q.v[i] >> sh) & 0xF) | (((h >> (j0 + i)) & 1u) << 4));
         y[i] = dq_mul((float)(x - 16), d);
     }
 }
@@ -68,9 +88,9 @@ static __device__ __forceinline__ void dq_q5_1(const uint8_t *b, int j0, float *
     const float d = dq_half(b), m = dq_half(b + 2);
     const uint32_t h = dq_u32(b + 4);
     const int sh = j0 < 16 ? 0 : 4;
-    const uint8_t *q = b + 8 + (j0 & 15);
+    const dq_bytes8 q = dq_read8(b + 8 + (j0 & 15));
     for (int i = 0; i < 8; i++) {
-        const uint32_t x = ((q[i] >> sh) & 0xFu) | (((h >> (j0 + i)) & 1u) << 4);
+        const uint32_t x = ((q.v[i] >> sh) & 0xFu) | (((h >> (j0 + i)) & 1u) << 4);
         y[i] = dq_add(dq_mul((float)x, d), m);
     }
 }
@@ -78,7 +98,8 @@ static __device__ __forceinline__ void dq_q5_1(const uint8_t *b, int j0, float *
 /* Q8_0 {half d; int8 qs[32]}: y = q*d. */
 static __device__ __forceinline__ void dq_q8_0(const uint8_t *b, int j0, float *y) {
     const float d = dq_half(b);
-    for (int i = 0; i < 8; i++) y[i] = dq_mul((float)(int8_t)b[2 + j0 + i], d);
+    const dq_bytes8 q = dq_read8(b + 2 + j0);
+    for (int i = 0; i < 8; i++) y[i] = dq_mul((float)(int8_t)q.v[i], d);
 }
 
 /* IQ4_NL {half d; qs[16]}: 4-bit indices (nibbles as Q4_0) into a fixed grid; y = d*grid[q]. */
@@ -87,8 +108,8 @@ static __device__ const int8_t dq_iq4nl_grid[16] = {-127, -104, -83, -65, -49, -
 static __device__ __forceinline__ void dq_iq4_nl(const uint8_t *b, int j0, float *y) {
     const float d = dq_half(b);
     const int sh = j0 < 16 ? 0 : 4;
-    const uint8_t *q = b + 2 + (j0 & 15);
-    for (int i = 0; i < 8; i++) y[i] = dq_mul(d, (float)dq_iq4nl_grid[(q[i] >> sh) & 0xF]);
+    const dq_bytes8 q = dq_read8(b + 2 + (j0 & 15));
+    for (int i = 0; i < 8; i++) y[i] = dq_mul(d, (float)dq_iq4nl_grid[(q.v[i] >> sh) & 0xF]);
 }
 
 /* ---- the K-quants (super-blocks of 256) ------------------------------------------------------ */
@@ -101,8 +122,8 @@ static __device__ __forceinline__ void dq_q2_k(const uint8_t *b, int j0, float *
     const int h = j0 >> 7, j = (j0 >> 5) & 3, l0 = j0 & 31;
     const uint8_t sc = b[8 * h + 2 * j + (l0 >> 4)];
     const float dl = dq_mul(d, (float)(sc & 0xF)), ml = dq_mul(dmin, (float)(sc >> 4));
-    const uint8_t *q = b + 16 + 32 * h + l0;
-    for (int i = 0; i < 8; i++) y[i] = dq_sub(dq_mul(dl, (float)((q[i] >> (2 * j)) & 3)), ml);
+    const dq_bytes8 q = dq_read8(b + 16 + 32 * h + l0);
+    for (int i = 0; i < 8; i++) y[i] = dq_sub(dq_mul(dl, (float)((q.v[i] >> (2 * j)) & 3)), ml);
 }
 
 /* Q3_K {hmask[32]; qs[64]; scales[12]; half d}: element 128h + 32j + l has 2 low bits
@@ -115,9 +136,9 @@ static __device__ __forceinline__ void dq_q3_k(const uint8_t *b, int j0, float *
     const int lo = k < 8 ? s[k] & 0xF : s[k - 8] >> 4;
     const int hi = (s[8 + k % 4] >> (2 * (k / 4))) & 3;
     const float dl = dq_mul(d, (float)((lo | (hi << 4)) - 32));
+    const dq_bytes8 q = dq_read8(b + 32 + 32 * h + l0), hm = dq_read8(b + l0);
     for (int i = 0; i < 8; i++) {
-        const int l = l0 + i;
-        const int code = ((b[32 + 32 * h + l] >> (2 * j)) & 3) | (((b[l] >> (4 * h + j)) & 1) << 2);
+        const int code = ((q.v[i] >> (2 * j)) & 3) | (((hm.v[i] >> (4 * h + j)) & 1) << 2);
         y[i] = dq_mul(dl, (float)(code - 4));
     }
 }
@@ -141,8 +162,8 @@ static __device__ __forceinline__ void dq_q4_k(const uint8_t *b, int j0, float *
     int sc, m;
     dq_k4_scale_min(b + 4, 2 * c + h, &sc, &m);
     const float d1 = dq_mul(d, (float)sc), m1 = dq_mul(dmin, (float)m);
-    const uint8_t *q = b + 16 + 32 * c + l0;
-    for (int i = 0; i < 8; i++) y[i] = dq_sub(dq_mul(d1, (float)((q[i] >> (4 * h)) & 0xF)), m1);
+    const dq_bytes8 q = dq_read8(b + 16 + 32 * c + l0);
+    for (int i = 0; i < 8; i++) y[i] = dq_sub(dq_mul(d1, (float)((q.v[i] >> (4 * h)) & 0xF)), m1);
 }
 
 /* Q5_K {half d; half dmin; scales[12]; qh[32]; qs[128]}: Q4_K plus a 5th bit, bit 2c + h of
@@ -153,9 +174,9 @@ static __device__ __forceinline__ void dq_q5_k(const uint8_t *b, int j0, float *
     int sc, m;
     dq_k4_scale_min(b + 4, 2 * c + h, &sc, &m);
     const float d1 = dq_mul(d, (float)sc), m1 = dq_mul(dmin, (float)m);
-    const uint8_t *q = b + 48 + 32 * c + l0, *qh = b + 16 + l0;
+    const dq_bytes8 q = dq_read8(b + 48 + 32 * c + l0), qh = dq_read8(b + 16 + l0);
     for (int i = 0; i < 8; i++) {
-        const int code = ((q[i] >> (4 * h)) & 0xF) | (((qh[i] >> (2 * c + h)) & 1) << 4);
+        const int code = ((q.v[i] >> (4 * h)) & 0xF) | (((qh.v[i] >> (2 * c + h)) & 1) << 4);
         y[i] = dq_sub(dq_mul(d1, (float)code), m1);
     }
 }
@@ -167,10 +188,10 @@ static __device__ __forceinline__ void dq_q6_k(const uint8_t *b, int j0, float *
     const float d = dq_half(b + 208);
     const int h = j0 >> 7, k = (j0 >> 5) & 3, l0 = j0 & 31;
     const float ds = dq_mul(d, (float)(int8_t)b[192 + (j0 >> 4)]);
-    const uint8_t *ql = b + 64 * h + 32 * (k & 1) + l0, *qh = b + 128 + 32 * h + l0;
+    const dq_bytes8 ql = dq_read8(b + 64 * h + 32 * (k & 1) + l0), qh = dq_read8(b + 128 + 32 * h + l0);
     const int sh = (k & 2) ? 4 : 0;
     for (int i = 0; i < 8; i++) {
-        const int code = ((ql[i] >> sh) & 0xF) | (((qh[i] >> (2 * k)) & 3) << 4);
+        const int code = ((ql.v[i] >> sh) & 0xF) | (((qh.v[i] >> (2 * k)) & 3) << 4);
         y[i] = dq_mul(ds, (float)(code - 32));
     }
 }
@@ -194,11 +215,16 @@ template <> struct dq_traits<LORA4J_TYPE_Q4_K> { enum { blck = 256, bytes = 144 
 template <> struct dq_traits<LORA4J_TYPE_Q5_K> { enum { blck = 256, bytes = 176 }; };
 template <> struct dq_traits<LORA4J_TYPE_Q6_K> { enum { blck = 256, bytes = 210 }; };
 
-/* One dense element of a row (F32, BF16 or F16). */
+/* A dense value from its bits (F32, BF16 or F16). */
+template <int T> static __device__ __forceinline__ float dq_dense_bits(uint32_t u) {
+    if (T == LORA4J_TYPE_F32) return __uint_as_float(u);
+    return T == LORA4J_TYPE_BF16 ? lcu_bf16_bits_to_f32((uint16_t)u) : lcu_f16_to_f32((uint16_t)u);
+}
+
+/* One dense element of a row (F16 rows are ld bytes apart, so at any address). */
 template <int T> static __device__ __forceinline__ float dq_dense1(const uint8_t *row, int64_t c) {
     if (T == LORA4J_TYPE_F32) return ((const float *)row)[c];
-    const uint16_t u = ((const uint16_t *)row)[c];
-    return T == LORA4J_TYPE_BF16 ? lcu_bf16_bits_to_f32(u) : lcu_f16_to_f32(u);
+    return dq_dense_bits<T>(dq_u16(row + 2 * c));
 }
 
 /* 16 bytes moved as one access where aligned (the tile loaders' vector loads). */
@@ -207,17 +233,23 @@ struct __align__(16) dq_vec16 {
 };
 
 /* Elements c0..c0+7 (c0 % 8 == 0) of a row of n elements starting at byte pointer row (dense
- * rows: 2-byte aligned at least). Elements at or past n read as 0 (only a dense row can end
+ * rows: F32 4-byte, BF16 2-byte aligned). Elements at or past n read as 0 (only a dense row can end
  * inside a chunk: block rows hold whole blocks). */
 template <int T>
 static __device__ __forceinline__ void dq_load8(const uint8_t *row, int64_t c0, int64_t n, float *y) {
     if (dq_traits<T>::blck == 1) {
         const uint8_t *p = row + c0 * dq_traits<T>::bytes;
         if (c0 + 8 <= n && ((uintptr_t)p & 15) == 0) {
-            dq_vec16 v[2];
-            v[0] = ((const dq_vec16 *)p)[0];
-            if (T == LORA4J_TYPE_F32) v[1] = ((const dq_vec16 *)p)[1];
-            for (int i = 0; i < 8; i++) y[i] = dq_dense1<T>((const uint8_t *)v, i);
+            const dq_vec16 v0 = ((const dq_vec16 *)p)[0];
+            if (T == LORA4J_TYPE_F32) {
+                const dq_vec16 v1 = ((const dq_vec16 *)p)[1];
+                for (int i = 0; i < 4; i++) {
+                    y[i] = dq_dense_bits<T>(v0.w[i]);
+                    y[i + 4] = dq_dense_bits<T>(v1.w[i]);
+                }
+            } else {
+                for (int i = 0; i < 8; i++) y[i] = dq_dense_bits<T>(v0.w[i / 2] >> (16 * (i & 1)));
+            }
         } else {
             for (int i = 0; i < 8; i++) y[i] = c0 + i < n ? dq_dense1<T>(row, c0 + i) : 0.0f;
         }

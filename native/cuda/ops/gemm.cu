@@ -6,7 +6,13 @@
  *     weight is never materialised in global memory;
  *   - gemm_rows: for a few rows of A against a B read along its stored rows (decoding: M <= 8,
  *     Y = X·Wᵀ), one warp per output column streams the weight row once and does f32 FMAs for
- *     all M rows; the tensor-core path would spend most of a 128-row tile on zero padding. */
+ *     all M rows; the tensor-core path would spend most of a 128-row tile on zero padding.
+ * lcu_gemm runs them (lcu_gemm_wmma) or, by the policy at the end, the cuBLAS path (ops/cublas.cu). */
+#include <stdlib.h>
+
+#include <atomic>
+
+#include "ops/cublas.h"
 #include "ops/dequant.cuh"
 #include "ops/ops.h"
 
@@ -18,18 +24,20 @@ using namespace nvcuda;
 #define TILE_N 64
 #define TILE_K 32
 #define TILE_THREADS 256 /* 8 warps: 4 along M x 2 along N, each 32x32 outputs (2x2 fragments) */
-/* bf16 row padding: keeps rows 16-byte aligned for the vector stores and wmma loads, and shifts
- * consecutive rows by 4 banks so fragment loads do not hit one bank. */
+/* bf16 row padding: keeps rows 16-byte aligned (vector stores, wmma loads) and breaks the
+ * power-of-two row stride, so the rows one fragment load reads fall in different banks. */
 #define TILE_PAD 8
-/* f32 row padding of the output staging tile. */
+/* f32 row padding of the output staging tile, for the same reason. */
 #define TILE_CPAD 4
 
-/* Shared-memory footprint: the A and B tiles during the K-loop, then the output tile. */
-#define TILE_A_ELEMS (TILE_M * (TILE_K + TILE_PAD) > TILE_K * (TILE_M + TILE_PAD) ? TILE_M * (TILE_K + TILE_PAD) : TILE_K * (TILE_M + TILE_PAD))
-#define TILE_B_ELEMS (TILE_N * (TILE_K + TILE_PAD) > TILE_K * (TILE_N + TILE_PAD) ? TILE_N * (TILE_K + TILE_PAD) : TILE_K * (TILE_N + TILE_PAD))
-#define TILE_AB_BYTES (2 * (TILE_A_ELEMS + TILE_B_ELEMS))
+/* Shared memory: two buffers of A and B tiles during the K-loop (one read by the tensor cores
+ * while the next is filled), then the output tile. A tile is [m][k] or, transposed, [k][m]. */
+#define TILE_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define TILE_A_ELEMS TILE_MAX(TILE_M * (TILE_K + TILE_PAD), TILE_K * (TILE_M + TILE_PAD))
+#define TILE_B_ELEMS TILE_MAX(TILE_N * (TILE_K + TILE_PAD), TILE_K * (TILE_N + TILE_PAD))
+#define TILE_AB_BYTES (2 * 2 * (TILE_A_ELEMS + TILE_B_ELEMS))
 #define TILE_C_BYTES (4 * TILE_M * (TILE_N + TILE_CPAD))
-#define TILE_SMEM_BYTES (TILE_AB_BYTES > TILE_C_BYTES ? TILE_AB_BYTES : TILE_C_BYTES)
+#define TILE_SMEM_BYTES TILE_MAX(TILE_AB_BYTES, TILE_C_BYTES)
 
 /* Eight bf16, stored to shared memory as one 16-byte access. */
 struct __align__(16) bf16x8 {
@@ -84,12 +92,12 @@ template <int TRANS> struct frag_layout { typedef wmma::row_major type; };
 template <> struct frag_layout<1> { typedef wmma::col_major type; };
 
 template <int TA, int TB, int BT>
-__global__ void __launch_bounds__(TILE_THREADS)
+__global__ void __launch_bounds__(TILE_THREADS, 2)
 gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *b, int64_t b_row_bytes,
            int64_t M, int64_t N, int64_t K, float alpha, float beta, float *c, int64_t ldc) {
     __shared__ __align__(128) unsigned char smem[TILE_SMEM_BYTES];
-    lcu_bf16 *as = (lcu_bf16 *)smem;
-    lcu_bf16 *bs = as + TILE_A_ELEMS;
+    lcu_bf16 *as = (lcu_bf16 *)smem;         /* A buffer i at as + i*TILE_A_ELEMS */
+    lcu_bf16 *bs = as + 2 * TILE_A_ELEMS;    /* B buffer i at bs + i*TILE_B_ELEMS */
     float *cs = (float *)smem; /* reused once the K-loop is done */
 
     const int64_t m0 = (int64_t)blockIdx.y * TILE_M, n0 = (int64_t)blockIdx.x * TILE_N;
@@ -104,23 +112,32 @@ gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.0f);
 
-    for (int64_t k0 = 0; k0 < K; k0 += TILE_K) {
-        load_a<TA>(as, a, atype, a_row_bytes, m0, M, k0, K);
-        load_b<TB, BT>(bs, b, b_row_bytes, n0, N, k0, K);
-        __syncthreads();
+    load_a<TA>(as, a, atype, a_row_bytes, m0, M, 0, K);
+    load_b<TB, BT>(bs, b, b_row_bytes, n0, N, 0, K);
+    __syncthreads();
+    /* Step t multiplies buffer t%2 and fills the other with step t+1: one barrier per step, and
+     * warps done with their products go on to the next loads while others still multiply.
+     * The buffer being filled was last read in step t-1, which every thread has left. */
+    for (int64_t k0 = 0, t = 0; k0 < K; k0 += TILE_K, t++) {
+        const int cur = (int)(t & 1), next = cur ^ 1;
+        const lcu_bf16 *at = as + cur * TILE_A_ELEMS, *bt = bs + cur * TILE_B_ELEMS;
         for (int kk = 0; kk < TILE_K; kk += 16) {
             wmma::fragment<wmma::matrix_a, 16, 16, 16, lcu_bf16, typename frag_layout<TA>::type> fa[2];
             wmma::fragment<wmma::matrix_b, 16, 16, 16, lcu_bf16, typename frag_layout<TB>::type> fb[2];
             for (int i = 0; i < 2; i++) {
                 const int m = wm + 16 * i;
-                wmma::load_matrix_sync(fa[i], TA ? as + kk * lda + m : as + m * lda + kk, lda);
+                wmma::load_matrix_sync(fa[i], TA ? at + kk * lda + m : at + m * lda + kk, lda);
             }
             for (int j = 0; j < 2; j++) {
                 const int n = wn + 16 * j;
-                wmma::load_matrix_sync(fb[j], TB ? bs + n * ldb + kk : bs + kk * ldb + n, ldb);
+                wmma::load_matrix_sync(fb[j], TB ? bt + n * ldb + kk : bt + kk * ldb + n, ldb);
             }
             for (int i = 0; i < 2; i++)
                 for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+        }
+        if (k0 + TILE_K < K) {
+            load_a<TA>(as + next * TILE_A_ELEMS, a, atype, a_row_bytes, m0, M, k0 + TILE_K, K);
+            load_b<TB, BT>(bs + next * TILE_B_ELEMS, b, b_row_bytes, n0, N, k0 + TILE_K, K);
         }
         __syncthreads();
     }
@@ -157,7 +174,6 @@ gemm_rows(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *b
     const int64_t n = (int64_t)blockIdx.x * ROWS_WARPS + threadIdx.x / 32;
     if (n >= N) return; /* the whole warp: no collective below is left half-reached */
     const uint8_t *brow = b + n * b_row_bytes;
-    const int a_elem = atype == LORA4J_TYPE_BF16 ? 2 : 4;
 
     float acc[ROWS_MAX];
     for (int m = 0; m < ROWS_MAX; m++) acc[m] = 0.0f;
@@ -170,9 +186,10 @@ gemm_rows(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *b
             if (TA) {
                 /* op(A)[m][k] = A[k][m]: a strided gather, only for the rare transposed A */
                 for (int i = 0; i < 8; i++) {
-                    const uint8_t *p = a + (k0 + i) * a_row_bytes + m * a_elem;
-                    x[i] = k0 + i >= K ? 0.0f
-                           : atype == LORA4J_TYPE_BF16 ? dq_dense1<LORA4J_TYPE_BF16>(p, 0) : dq_dense1<LORA4J_TYPE_F32>(p, 0);
+                    const int64_t k = k0 + i < K ? k0 + i : 0;
+                    const uint8_t *p = a + k * a_row_bytes;
+                    const float v = atype == LORA4J_TYPE_BF16 ? dq_dense1<LORA4J_TYPE_BF16>(p, m) : dq_dense1<LORA4J_TYPE_F32>(p, m);
+                    x[i] = k0 + i < K ? v : 0.0f;
                 }
             } else if (atype == LORA4J_TYPE_BF16) {
                 dq_load8<LORA4J_TYPE_BF16>(a + m * a_row_bytes, k0, K, x);
@@ -229,12 +246,64 @@ struct gemm_launch {
 };
 } /* namespace */
 
-void lcu_gemm(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c, int64_t ldc) {
+void lcu_gemm_wmma(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c,
+                   int64_t ldc) {
     gemm_launch g = {s, a, b, alpha, beta, c, ldc, 0, 0, 0};
     g.M = a->trans ? a->cols : a->rows;
     g.K = a->trans ? a->rows : a->cols;
     g.N = b->trans ? b->rows : b->cols;
     dq_dispatch(b->type, g);
+}
+
+/* ---- the choice between these kernels and cuBLAS ------------------------------------------------ */
+
+enum { PATH_UNSET = -1, PATH_AUTO, PATH_WMMA, PATH_CUBLAS };
+static std::atomic<int> g_path{PATH_UNSET};
+
+/* auto sends a GEMM to cuBLAS from this many rows of op(A) (below, decoding and short batches,
+ * the dequantization pass would cost more than cuBLAS gains) and this much work (multiply-adds). */
+#define AUTO_MIN_M 64
+#define AUTO_MIN_MACS ((int64_t)1 << 27)
+
+static int path_named(const char *name) {
+    if (name && strcmp(name, "wmma") == 0) return PATH_WMMA;
+    if (name && strcmp(name, "cublas") == 0) return PATH_CUBLAS;
+    return PATH_AUTO; /* unset, "auto", or a name we do not know */
+}
+
+static int gemm_path(void) {
+    int p = g_path.load(std::memory_order_relaxed);
+    if (p == PATH_UNSET) {
+        p = path_named(getenv("LORA4J_CUDA_GEMM"));
+        g_path.store(p, std::memory_order_relaxed);
+    }
+    return p;
+}
+
+void lcu_gemm_set_path(const char *name) { g_path.store(name ? path_named(name) : PATH_UNSET); }
+
+const char *lcu_gemm_path(void) {
+    const int p = gemm_path();
+#ifdef LCU_EMU
+    (void)p; /* the emulation has no cuBLAS */
+    return "wmma";
+#else
+    if (p == PATH_WMMA || !lcu_blas_library()) return "wmma";
+    return p == PATH_CUBLAS ? "cublas" : "auto";
+#endif
+}
+
+void lcu_gemm(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c, int64_t ldc) {
+#ifndef LCU_EMU
+    const int p = gemm_path();
+    if (p != PATH_WMMA) {
+        const int64_t M = a->trans ? a->cols : a->rows, K = a->trans ? a->rows : a->cols;
+        const int64_t N = b->trans ? b->rows : b->cols;
+        const bool large = M >= AUTO_MIN_M && (double)M * N * K >= (double)AUTO_MIN_MACS;
+        if ((p == PATH_CUBLAS || large) && lcu_gemm_cublas(s, a, b, alpha, beta, c, ldc)) return;
+    }
+#endif
+    lcu_gemm_wmma(s, a, b, alpha, beta, c, ldc);
 }
 
 namespace {

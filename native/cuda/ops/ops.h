@@ -37,6 +37,20 @@ void lcu_gemm(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, flo
 /* 1 when lcu_gemm can read a B operand of this type. */
 int lcu_gemm_supports(int32_t type);
 
+/* lcu_gemm has two implementations: "wmma", our kernels above with the dequantization inside
+ * their tile loads, and "cublas", B dequantized tile-wise into bf16 (lcu_dequant_bf16) then
+ * cuBLAS's bf16 tensor-core GEMM, cuBLAS loaded at run time (ops/cublas.h; never in the
+ * emulation). Env LORA4J_CUDA_GEMM, read at first use, picks one: wmma, cublas (for every GEMM),
+ * or auto (the default: cublas for the large GEMMs, wmma for the rest). Without cuBLAS, wmma
+ * runs. lcu_gemm_path says which is in force: "wmma", "cublas" or "auto" (both, by size). */
+const char *lcu_gemm_path(void);
+/* Overrides LORA4J_CUDA_GEMM (tests: to run the same cases under each path); NULL re-reads it. */
+void lcu_gemm_set_path(const char *name);
+
+/* Stored rows row0..row0+n_rows-1 of w (any type lcu_gemm_supports; w->trans is ignored) to
+ * dense bf16 out[n_rows][w->cols]: each value bf16 of the CPU engine's dequantized value. */
+void lcu_dequant_bf16(lcu_stream s, const lcu_mat *w, int64_t row0, int64_t n_rows, lcu_bf16 *out);
+
 /* x[i] = row tokens[i] of emb ([n_vocab][E], any supported type, quantized rows of emb->ld bytes),
  * dequantized to f32. */
 void lcu_embed(lcu_stream s, const lcu_mat *emb, const int32_t *tokens, int64_t n, float *x);

@@ -31,16 +31,10 @@ void lcu_check_finite(lcu_stream s, const float *x, int64_t n, int32_t *flag) {
 
 /* The updates use round-to-nearest intrinsics that nvcc never contracts into FMAs, so each
  * parameter and moment follows exactly the CPU's f32 operations and the two trainers stay bit
- * for bit together. (The emulation's host compiler does not contract without FMA flags.) */
-#ifdef LCU_EMU
-__device__ static inline float mul(float a, float b) { return a * b; }
-__device__ static inline float add(float a, float b) { return a + b; }
-__device__ static inline float sub(float a, float b) { return a - b; }
-#else
+ * for bit together. */
 __device__ static inline float mul(float a, float b) { return __fmul_rn(a, b); }
 __device__ static inline float add(float a, float b) { return __fadd_rn(a, b); }
 __device__ static inline float sub(float a, float b) { return __fsub_rn(a, b); }
-#endif
 
 /* omb1 = 1-b1, omb2 = 1-b2, step_size = lr/bc1, bc2_sqrt = sqrt(bc2), decay = 1 - lr wd: the
  * CPU's constants, computed on the host the same way. */

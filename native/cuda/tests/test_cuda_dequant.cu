@@ -2,7 +2,8 @@
  * lora4j_dequantize, bit for bit, for every type lcu_gemm reads. Blocks come from
  * lora4j_quantize of random data at several magnitudes (tiny values give subnormal f16 scales)
  * and, for the block types, from random bytes (every bit pattern of codes and scales; a NaN
- * matches any NaN, since NaN payloads are not portable between CPU and GPU). */
+ * matches any NaN, since NaN payloads are not portable between CPU and GPU), placed once at an
+ * odd address (the byte-wise read path). */
 #include <vector>
 
 #include "lcu_test.h"
@@ -67,16 +68,18 @@ static std::vector<uint8_t> encode(int32_t t, int64_t rows, int64_t n, unsigned 
     return q;
 }
 
-static void check_dequant(int32_t t, int64_t rows, int64_t n, unsigned seed, float scale) {
+static void check_dequant(int32_t t, int64_t rows, int64_t n, unsigned seed, float scale, int64_t offset) {
     const int64_t rb = lora4j_row_bytes(t, n);
     const std::vector<uint8_t> q = encode(t, rows, n, seed, scale);
     std::vector<float> want((size_t)(rows * n)), got(want.size());
     LCU_TEST_CHECK(lora4j_dequantize(t, q.data(), q.size(), want.data(), rows * n) == LORA4J_OK, "dequantize %d", t);
 
-    uint8_t *dq = lcu_test_upload(q.data(), q.size());
+    std::vector<uint8_t> placed(q.size() + (size_t)offset);
+    memcpy(placed.data() + offset, q.data(), q.size());
+    uint8_t *dq = lcu_test_upload(placed.data(), placed.size());
     float *dout = nullptr;
     LCU_TEST_CUDA(cudaMalloc((void **)&dout, got.size() * sizeof(float)));
-    dequant_launch l = {dq, rb, rows, n, dout};
+    dequant_launch l = {dq + offset, rb, rows, n, dout};
     LCU_TEST_CHECK(dq_dispatch(t, l), "type %d not dispatched", t);
     LCU_TEST_CUDA(cudaGetLastError());
     lcu_test_download(got.data(), dout, got.size());
@@ -129,10 +132,13 @@ int main(void) {
     if (skip) return skip;
     for (int32_t t : k_types) {
         const int64_t n = t >= LORA4J_TYPE_Q2_K && t <= LORA4J_TYPE_Q6_K ? 512 : 96; /* whole blocks */
-        check_dequant(t, 3, n, 1, 1.0f);
-        check_dequant(t, 3, n, 2, 3e-6f); /* f16 scales go subnormal */
-        check_dequant(t, 2, n, 3, 1000.0f);
-        if (!is_dense(t)) check_dequant(t, 4, n, 4, 0.0f);
+        check_dequant(t, 3, n, 1, 1.0f, 0);
+        check_dequant(t, 3, n, 2, 3e-6f, 0); /* f16 scales go subnormal */
+        check_dequant(t, 2, n, 3, 1000.0f, 0);
+        if (!is_dense(t)) {
+            check_dequant(t, 4, n, 4, 0.0f, 0);
+            check_dequant(t, 4, n, 5, 0.0f, 1);
+        }
 
         const int64_t dim = is_dense(t) || t == LORA4J_TYPE_F16 ? 45 : n;
         check_embed(t, 9, dim, is_dense(t) ? dim + 3 : lora4j_row_bytes(t, dim) + (t == LORA4J_TYPE_F16 ? 6 : 0));

@@ -5,6 +5,11 @@
  * engine. Covered: every B type in both orientations, both A types and orientations, sizes that
  * are not tile multiples, padded row strides, alpha, beta, and C not read when beta is 0.
  *
+ * Built with nvcc, the cases run under each path of lcu_gemm that loads: the wmma kernels, then
+ * cuBLAS (B dequantized to bf16, both operands rounded to bf16 whatever the shape) in one chunk
+ * and in chunks of a few rows of B; and cuBLAS's loader is checked to refuse, without a GPU,
+ * what is not a cuBLAS library.
+ *
  * Tolerance: |C - ref| <= 1e-4 * |alpha| * |op(A) row| * |op(B) column| (+ beta's f32
  * rounding): what is left is f32 accumulation, ~K * 2^-24 of that bound at worst. A wrong
  * element, block, edge or rounding shows as O(1e-3) or more. */
@@ -15,6 +20,9 @@
 #include "lcu_test.h"
 #include "lora4j.h"
 #include "ops/ops.h"
+#ifndef LCU_EMU
+#include "ops/cublas.h"
+#endif
 
 static bool is_dense(int32_t t) { return t == LORA4J_TYPE_F32 || t == LORA4J_TYPE_BF16; }
 static bool is_kquant(int32_t t) { return t >= LORA4J_TYPE_Q2_K && t <= LORA4J_TYPE_Q6_K; }
@@ -76,7 +84,8 @@ static void check_gemm(const gemm_case &g, unsigned seed) {
     LCU_TEST_CUDA(cudaDeviceSynchronize());
     lcu_test_download(got.data(), dc, got.size());
 
-    const bool tensor_cores = !(g.M <= 8 && g.tb); /* lcu_gemm's choice of kernel */
+    /* bf16 operands: the tensor-core tiles (lcu_gemm's choice of kernel), or cuBLAS always */
+    const bool tensor_cores = strcmp(lcu_gemm_path(), "cublas") == 0 || !(g.M <= 8 && g.tb);
     int64_t bad = 0;
     double worst = 0.0;
     for (int64_t i = 0; i < g.M; i++) {
@@ -115,9 +124,7 @@ static void check_gemm(const gemm_case &g, unsigned seed) {
     cudaFree(dc);
 }
 
-int main(void) {
-    const int skip = lcu_test_require_device();
-    if (skip) return skip;
+static void run_cases(void) {
     const int32_t F32 = LORA4J_TYPE_F32, BF16 = LORA4J_TYPE_BF16;
     const int32_t block_types[] = {LORA4J_TYPE_F16,  LORA4J_TYPE_Q4_0, LORA4J_TYPE_Q4_1, LORA4J_TYPE_Q5_0,
                                    LORA4J_TYPE_Q5_1, LORA4J_TYPE_Q8_0, LORA4J_TYPE_IQ4_NL, LORA4J_TYPE_Q2_K,
@@ -144,8 +151,42 @@ int main(void) {
         check_gemm({F32, bt, 0, 1, 1, 70, kb, 1.0f, 0.0f, 0, 0}, seed++);
         check_gemm({BF16, bt, bt == LORA4J_TYPE_Q4_K, 1, 5, 33, kb, 2.0f, 1.0f, 1, 4}, seed++);
     }
+    /* transposed A against block weights on the tiles; M just past the few-rows limit; several
+     * tiles along N and M with K-quant blocks spanning K-steps */
+    check_gemm({F32, LORA4J_TYPE_Q4_0, 1, 1, 37, 70, 96, 1.0f, 0.0f, 2, 0}, seed++);
+    check_gemm({BF16, LORA4J_TYPE_Q6_K, 1, 0, 37, 256, 40, 1.0f, 0.0f, 0, 0}, seed++);
+    check_gemm({F32, LORA4J_TYPE_Q8_0, 0, 1, 9, 70, 96, 1.0f, 0.0f, 0, 0}, seed++);
+    check_gemm({F32, LORA4J_TYPE_Q5_K, 0, 1, 133, 130, 512, 0.25f, 1.0f, 0, 0}, seed++);
     /* the few-rows path on dense weights, K not a multiple of 8 */
     check_gemm({F32, F32, 0, 1, 8, 19, 45, 1.0f, 0.0f, 3, 1}, seed++);
     check_gemm({BF16, BF16, 1, 1, 3, 40, 45, 1.0f, 1.0f, 2, 0}, seed++);
+}
+
+int main(void) {
+#ifndef LCU_EMU
+    lcu_blas_api api;
+    LCU_TEST_CHECK(!lcu_blas_load_from("/nonexistent/libcublas.so.12", &api) && !api.lib, "a missing file loaded");
+    LCU_TEST_CHECK(!lcu_blas_load_from("libm.so.6", &api) && !api.gemm_ex, "a library without cuBLAS loaded");
+    printf("cuBLAS: %s\n", lcu_blas_library() ? lcu_blas_library() : "not found (the wmma path only)");
+#endif
+    const int skip = lcu_test_require_device();
+    if (skip) return lcu_test_failures ? lcu_test_finish("test_cuda_gemm") : skip;
+
+    lcu_gemm_set_path("wmma");
+    LCU_TEST_CHECK(strcmp(lcu_gemm_path(), "wmma") == 0, "path %s", lcu_gemm_path());
+    printf("-- path wmma\n");
+    run_cases();
+#ifndef LCU_EMU
+    lcu_gemm_set_path("cublas");
+    if (strcmp(lcu_gemm_path(), "cublas") == 0) {
+        printf("-- path cublas, B in one chunk\n");
+        run_cases();
+        lcu_blas_set_chunk_bytes(4096); /* 8 rows of 256 bf16: many chunks, a short last one */
+        printf("-- path cublas, B in chunks of 4 KiB\n");
+        run_cases();
+    } else {
+        printf("-- path cublas: cuBLAS did not load, not run\n");
+    }
+#endif
     return lcu_test_finish("test_cuda_gemm");
 }

@@ -164,6 +164,22 @@ static void run_config(const config *c) {
         const double dg = max_abs_diff(after_cpu, after_gpu, nv) / moved;
         printf("  SGD step: largest change %.3e, max |dparam| / it %.2e over %lld values\n", moved, dg, (long long)nv);
         CHECK(moved > 0 && dg < GRAD_BOUND);
+        if (c->dropout > 0.0f) {
+            /* control: the same step without dropout lands far from the CPU's, so the check above
+             * does see the masks */
+            lora4j_adapter *plain = adapter(m, 4, 0.0f, LORA4J_LORA_BIAS_NONE, 11);
+            lora4j_trainer *ctl = plain ? trainer(m, plain, fz, c, 0) : NULL;
+            if (ctl) {
+                CHECK_OK(lora4j_trainer_step(ctl, b.tokens, b.pos, b.seg, b.weights, NULL, NULL));
+                CHECK_OK(lora4j_trainer_optimizer_step(ctl, &op, NULL));
+                values(plain, after_gpu);
+                const double dc = max_abs_diff(after_cpu, after_gpu, nv) / moved;
+                printf("  control, GPU without dropout: max |dparam| / it %.2e\n", dc);
+                CHECK(dc > 4 * GRAD_BOUND);
+            }
+            lora4j_trainer_free(ctl);
+            lora4j_adapter_free(plain);
+        }
         /* the next step starts from the synced adapters: still in step */
         CHECK_OK(lora4j_trainer_step(cpu, b.tokens, b.pos, b.seg, b.weights, lp_cpu, &L_cpu));
         CHECK_OK(lora4j_trainer_step(gpu, b.tokens, b.pos, b.seg, b.weights, lp_gpu, &L_gpu));

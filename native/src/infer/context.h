@@ -40,10 +40,11 @@ struct lora4j_context {
     void *arena;
 
     l4_lora_stack lora;        /* adapters set with lora4j_context_set_adapters (n 0: none) */
-    void *lora_mem;            /* their pointer/scale copies and h scratch */
+    void *lora_mem;            /* their pointer/scale copies and h scratch (CPU) or generations */
 
     const l4_backend *be;      /* device contexts: the backend and its context */
     void *dev;
+    uint64_t *dev_gen;         /* [lora.n] each adapter's generation when it was uploaded */
 };
 
 /* Offset of head g of sequence s in layer il's K or V cache (floats). */
@@ -65,7 +66,8 @@ void l4_device_context_free(struct lora4j_context *c);
 int32_t l4_device_set_adapters(struct lora4j_context *c, const lora4j_adapter *const *adapters,
                                const float *scales, int32_t n);
 /* The staged chunk (c->seq, c->pos) of n tokens, then the head for rows[n_rows]: logits
- * [n_rows][n_vocab] to out, or with targets their log-probs [n_rows]. */
+ * [n_rows][n_vocab] to out, or with targets their log-probs [n_rows]. Adapters changed by an
+ * optimizer step since they were set are uploaded again first. */
 int32_t l4_device_decode(struct lora4j_context *c, const int32_t *tokens, int64_t n, const int32_t *rows,
                          int32_t n_rows, const int32_t *targets, float *out);
 int32_t l4_device_kv_copy(struct lora4j_context *c, int32_t src, int32_t dst, int32_t n_tokens);

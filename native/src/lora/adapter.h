@@ -27,6 +27,8 @@ struct lora4j_adapter {
     float *data;                 /* every A, B and bias delta */
     int64_t n_data;
     int32_t n_biases;
+    uint64_t generation;         /* bumped by each optimizer step that changes the values, so a
+                                    device context re-uploads them before its next forward */
 };
 
 /* Target index t (0..6) of a lora4j_lora_target bit, and back. */

@@ -72,6 +72,7 @@ LORA4J_API lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, con
         /* the device scales, updates, zeroes the gradients and syncs the adapter's host values */
         st = l4_trd_update(tr, params, f, tr->steps + 1);
         if (st != LORA4J_OK) return st;
+        if (tr->ad) tr->ad->generation++;
         tr->steps++;
         tr->optim_kind = params->kind;
         return LORA4J_OK;
@@ -93,5 +94,6 @@ LORA4J_API lora4j_status_t lora4j_trainer_optimizer_step(lora4j_trainer *tr, con
         }
     }
     memset(tr->grad, 0, (size_t)tr->n_train * sizeof(float));
+    if (tr->ad) tr->ad->generation++;
     return LORA4J_OK;
 }
