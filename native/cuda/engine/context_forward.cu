@@ -48,7 +48,7 @@ static void ffn_block(lcu_context *c, int il, int64_t n) {
     lcu_rmsnorm(s, c->x, c->m->layers[il].ffn_norm, n, hp->n_embd, hp->rms_eps, c->xn, NULL);
     project(c, il, 4, c->xn, n, c->gate);
     project(c, il, 5, c->xn, n, c->up);
-    lcu_swiglu(s, c->gate, c->up, n * hp->n_ff, c->act);
+    lcu_swiglu_f32(s, c->gate, c->up, n * hp->n_ff, c->act);
     project(c, il, 6, c->act, n, c->y);
     lcu_add(s, c->x, c->y, n * hp->n_embd);
 }

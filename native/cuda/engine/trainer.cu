@@ -107,19 +107,20 @@ size_t lcu_tr_layout(lcu_trainer *t, lcu_arena *a) {
             continue;
         }
         A->xn1 = TB(N * E);
-        A->q = TF(N * Q);
-        A->k = TF(N * KV);
-        A->v = TF(N * KV);
+        A->q = TB(N * Q);
+        A->k = TB(N * KV);
+        A->v = TB(N * KV);
         A->att = TB(N * Q);
         A->lse = TF(N * t->H);
         A->x2 = TF(N * E);
         A->xn2 = TB(N * E);
-        A->g = TF(N * FF);
-        A->u = TF(N * FF);
+        A->g = TB(N * FF);
+        A->u = TB(N * FF);
         A->h = TF(t->h_floats);
     }
     t->x_out = TF(N * E);
     t->tmp = TF(N * E);
+    t->proj = TF(N * max64(Q, FF));
     t->act = TB(N * FF);
     t->xdrop = t->dropout > 0.0f ? TB(N * t->n_in_max) : NULL;
     t->dxdrop = t->dropout > 0.0f ? TF(N * t->n_in_max) : NULL;

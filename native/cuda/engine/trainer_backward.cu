@@ -86,11 +86,12 @@ static void layer_backward(lcu_trainer *t, int il, const lcu_pass *ps, int need_
     lcu_swiglu(t->s, a->g, a->u, N * F, t->act);
     zero(t, t->dact, N * F);
     project_backward(t, il, 6, t->act, dx, t->dact, ps);
-    /* the gate/up pre-activations are not needed again: their gradients take their place */
-    lcu_swiglu_backward(t->s, a->g, a->u, t->dact, N * F, a->g, a->u);
+    /* dact is not needed again: dg takes its place (du goes to the f32 scratch) */
+    float *dg = t->dact, *du = t->proj;
+    lcu_swiglu_backward(t->s, a->g, a->u, t->dact, N * F, dg, du);
     zero(t, t->dxn, N * E);
-    project_backward(t, il, 4, a->xn2, a->g, t->dxn, ps);
-    project_backward(t, il, 5, a->xn2, a->u, t->dxn, ps);
+    project_backward(t, il, 4, a->xn2, dg, t->dxn, ps);
+    project_backward(t, il, 5, a->xn2, du, t->dxn, ps);
     lcu_rmsnorm_backward(t->s, a->x2, ly->ffn_norm, t->dxn, N, E, t->eps, dx, NULL);
 
     /* attention block: x2 = x + Wo·attention(rope(q), rope(k), v) */

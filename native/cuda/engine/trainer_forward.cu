@@ -29,24 +29,32 @@ static void project(lcu_trainer *t, int il, int tg, const lcu_bf16 *x, float *y,
     lcu_tr_lora_forward(t, il, tg, x, y, ps);
 }
 
+/* The projection (il, tg) into the f32 scratch, rope over its n_rope_heads heads (0: none), then
+ * saved as bf16 in out ([N][n_out]). */
+static void project_saved(lcu_trainer *t, int il, int tg, const lcu_bf16 *x, lcu_bf16 *out, int n_rope_heads,
+                          const lcu_pass *ps) {
+    const int64_t n_out = t->m->layers[il].w[tg].rows;
+    project(t, il, tg, x, t->proj, ps);
+    if (n_rope_heads) lcu_rope(t->s, t->proj, t->N, n_out, n_rope_heads, t->HD, t->n_rot, t->neox, t->rope_cs);
+    lcu_to_bf16(t->s, t->proj, out, t->N * n_out);
+}
+
 void lcu_tr_layer_forward(lcu_trainer *t, int il, const lcu_pass *ps, int full) {
     lcu_acts *a = &t->acts[il];
     const lcu_dlayer *ly = &t->m->layers[il];
     const int64_t N = t->N, E = t->E;
     lcu_rmsnorm(t->s, a->x, ly->attn_norm, N, E, t->eps, a->xn1, NULL);
-    project(t, il, 0, a->xn1, a->q, ps);
-    project(t, il, 1, a->xn1, a->k, ps);
-    project(t, il, 2, a->xn1, a->v, ps);
-    lcu_rope(t->s, a->q, N, t->Q, t->H, t->HD, t->n_rot, t->neox, t->rope_cs);
-    lcu_rope(t->s, a->k, N, t->KV, t->HKV, t->HD, t->n_rot, t->neox, t->rope_cs);
+    project_saved(t, il, 0, a->xn1, a->q, t->H, ps);
+    project_saved(t, il, 1, a->xn1, a->k, t->HKV, ps);
+    project_saved(t, il, 2, a->xn1, a->v, 0, ps);
     const lcu_attn at = {a->q, a->k, a->v, t->seg, t->n_rows, t->n_seq, t->H, t->HKV, t->HD};
     lcu_attention(t->s, &at, a->att, a->lse);
     project(t, il, 3, a->att, t->tmp, ps);
     cudaMemcpyAsync(a->x2, a->x, (size_t)(N * E) * sizeof(float), cudaMemcpyDeviceToDevice, t->s);
     lcu_add(t->s, a->x2, t->tmp, N * E);
     lcu_rmsnorm(t->s, a->x2, ly->ffn_norm, N, E, t->eps, a->xn2, NULL);
-    project(t, il, 4, a->xn2, a->g, ps);
-    project(t, il, 5, a->xn2, a->u, ps);
+    project_saved(t, il, 4, a->xn2, a->g, 0, ps);
+    project_saved(t, il, 5, a->xn2, a->u, 0, ps);
     lcu_swiglu(t->s, a->g, a->u, N * t->F, t->act);
     if (!full) {
         /* backward needs only the down pair's h (the output itself goes unused) */

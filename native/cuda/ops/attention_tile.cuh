@@ -45,12 +45,14 @@ __device__ static inline int att_visible(int64_t t, int32_t seg_t, int64_t u, in
 }
 
 /* dst[i][d] (row stride sld) = src row (r0 + i), head slice at src + (r0+i)*ld, for i < rows and
- * d < w: columns >= hd and rows >= n_valid are zero. The whole block takes part. */
-__device__ static inline void att_load_tile(float *dst, int sld, const float *src, int64_t ld, int64_t r0,
-                                            int rows, int n_valid, int hd, int w) {
+ * d < w, in f32 (src: the bf16 q, k, v or the f32 dout): columns >= hd and rows >= n_valid are
+ * zero. The whole block takes part. */
+template <class T>
+__device__ static inline void att_load_tile(float *dst, int sld, const T *src, int64_t ld, int64_t r0, int rows,
+                                            int n_valid, int hd, int w) {
     for (int e = threadIdx.x; e < rows * w; e += blockDim.x) {
         const int i = e / w, d = e % w;
-        dst[i * sld + d] = (i < n_valid && d < hd) ? src[(r0 + i) * ld + d] : 0.0f;
+        dst[i * sld + d] = (i < n_valid && d < hd) ? lcu_ld_f32(src[(r0 + i) * ld + d]) : 0.0f;
     }
 }
 

@@ -7,7 +7,8 @@
  * Precision (issue 6): weights stay in their GGUF block type on the device and are dequantized
  * inside the GEMM's tile loads; GEMM operands are rounded to bf16 for the tensor cores and
  * accumulate in f32; the residual stream, gradients, LoRA masters and optimizer moments are f32;
- * saved GEMM inputs (normed activations, attention output, SwiGLU output) are bf16. */
+ * saved activations are bf16 (GEMM inputs: normed activations, attention output, SwiGLU output;
+ * attention's q, k, v; SwiGLU's g, u). */
 #ifndef LORA4J_CUDA_OPS_H
 #define LORA4J_CUDA_OPS_H
 
@@ -87,10 +88,12 @@ void lcu_rope(lcu_stream s, float *x, int64_t n, int64_t ld, int n_heads, int he
 void lcu_rope_backward(lcu_stream s, float *dx, int64_t n, int64_t ld, int n_heads, int head_dim,
                        int n_rot, int neox, const float *cs);
 
-/* out = bf16(silu(g) * u), n elements; backward: dg = dout * d silu(g) * u, du = dout * silu(g)
- * (overwritten, not accumulated). */
-void lcu_swiglu(lcu_stream s, const float *g, const float *u, int64_t n, lcu_bf16 *out);
-void lcu_swiglu_backward(lcu_stream s, const float *g, const float *u, const float *dout, int64_t n,
+/* out = bf16(silu(g) * u), n elements, from the trainer's saved bf16 g, u; _f32 from f32 g, u
+ * (the inference context's). backward: dg = dout * d silu(g) * u, du = dout * silu(g)
+ * (overwritten, not accumulated; dg may be dout itself). */
+void lcu_swiglu(lcu_stream s, const lcu_bf16 *g, const lcu_bf16 *u, int64_t n, lcu_bf16 *out);
+void lcu_swiglu_f32(lcu_stream s, const float *g, const float *u, int64_t n, lcu_bf16 *out);
+void lcu_swiglu_backward(lcu_stream s, const lcu_bf16 *g, const lcu_bf16 *u, const float *dout, int64_t n,
                          float *dg, float *du);
 
 /* Inverted dropout with keep probability 1-p: out = bf16(x * mask / (1-p)); the mask is the CPU
@@ -110,11 +113,12 @@ void lcu_dropout_backward(lcu_stream s, const float *dout, float *dx, int64_t n,
 /* Training attention over packed rows, flash-style (tiles of queries against tiles of keys with
  * an online softmax; never a T×T score matrix). n_rows rows of n_seq tokens; token t of a row
  * sees token u <= t of the same row when seg[u] == seg[t] >= 0; padding (seg -1) outputs 0.
- * q [N][n_head*hd] and k, v [N][n_head_kv*hd] f32 (N = n_rows*n_seq), q head h reads kv head
- * h / (n_head/n_head_kv); scale 1/sqrt(hd). out [N][n_head*hd] bf16; lse [N][n_head] the
- * log-sum-exp of each query's scaled scores (0 for padding). */
+ * q [N][n_head*hd] and k, v [N][n_head_kv*hd] bf16 (N = n_rows*n_seq; the trainer saves them
+ * so), q head h reads kv head h / (n_head/n_head_kv); scale 1/sqrt(hd); scores, softmax and
+ * products in f32. out [N][n_head*hd] bf16; lse [N][n_head] the log-sum-exp of each query's
+ * scaled scores (0 for padding). */
 typedef struct lcu_attn {
-    const float *q, *k, *v;
+    const lcu_bf16 *q, *k, *v;
     const int32_t *seg;
     int64_t n_rows, n_seq;
     int n_head, n_head_kv, head_dim;

@@ -1,5 +1,6 @@
-/* Helpers shared by the element-wise and row kernels: the geometry of grid-stride launches and
- * warp/block reductions (warp shuffles, then one value per warp through shared memory). */
+/* Helpers shared by the element-wise and row kernels: the geometry of grid-stride launches,
+ * reading f32 or bf16 values alike, and warp/block reductions (warp shuffles, then one value per
+ * warp through shared memory). */
 #ifndef LORA4J_CUDA_OPS_REDUCE_H
 #define LORA4J_CUDA_OPS_REDUCE_H
 
@@ -20,6 +21,10 @@ __device__ static inline int64_t lcu_gs_first(void) {
     return (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
 }
 __device__ static inline int64_t lcu_gs_stride(void) { return (int64_t)gridDim.x * blockDim.x; }
+
+/* A stored f32 or bf16 value as f32 (kernels templated on their input's type). */
+__device__ static inline float lcu_ld_f32(float x) { return x; }
+__device__ static inline float lcu_ld_f32(lcu_bf16 x) { return __bfloat162float(x); }
 
 struct lcu_op_sum {
     template <class T> __device__ T operator()(T a, T b) const { return a + b; }

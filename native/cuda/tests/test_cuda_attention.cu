@@ -1,6 +1,7 @@
 /* The attention kernels (ops/attention*.cu) against a scalar double reference and the CPU
  * engine:
- *   - training forward (out, lse) and backward (dq, dk, dv) over packed rows with segments, a
+ *   - training forward (out, lse) and backward (dq, dk, dv) from bf16 q, k, v (the references
+ *     read the same bf16-rounded values in f32/double) over packed rows with segments, a
  *     resumed segment, padding and partial tiles, GQA and MHA, head_dim 64, 48, 128, 200 and 37
  *     (each tiling width, dims not a multiple of 4), rows shorter than a tile; padding must give
  *     exactly 0 (out, lse, gradients); central finite differences of the double forward
@@ -41,6 +42,18 @@ static float bf16_round(float x) { return __bfloat162float(__float2bfloat16(x));
 static fvec rnd(size_t n, unsigned seed, float a) {
     fvec v(n);
     lcu_test_fill(v.data(), n, seed, -a, a);
+    return v;
+}
+
+/* rnd() rounded to bf16 (the values the training kernels read), and a device copy in bf16. */
+static fvec rnd_bf16(size_t n, unsigned seed, float a, lcu_bf16 **dev) {
+    fvec v = rnd(n, seed, a);
+    std::vector<lcu_bf16> b(n);
+    for (size_t i = 0; i < n; i++) {
+        b[i] = __float2bfloat16(v[i]);
+        v[i] = __bfloat162float(b[i]);
+    }
+    *dev = lcu_test_upload(b.data(), n);
     return v;
 }
 
@@ -145,12 +158,12 @@ static void test_training(const cfg *c, unsigned seed) {
            c->n_head, c->n_head_kv, c->hd);
     const size_t N = (size_t)(c->n_rows * c->n_seq), nh = (size_t)c->n_head, ldq = nh * c->hd,
                  ldk = (size_t)c->n_head_kv * c->hd;
-    fvec q = rnd(N * ldq, seed, 1.5f), k = rnd(N * ldk, seed + 1, 1.5f), v = rnd(N * ldk, seed + 2, 1.0f);
-    fvec dout = rnd(N * ldq, seed + 3, 1.0f);
+    lcu_bf16 *d_q, *d_k, *d_v;
+    fvec q = rnd_bf16(N * ldq, seed, 1.5f, &d_q), k = rnd_bf16(N * ldk, seed + 1, 1.5f, &d_k);
+    fvec v = rnd_bf16(N * ldk, seed + 2, 1.0f, &d_v), dout = rnd(N * ldq, seed + 3, 1.0f);
     const std::vector<int32_t> seg = make_segments(c);
 
-    float *d_q = lcu_test_upload(q.data(), q.size()), *d_k = lcu_test_upload(k.data(), k.size());
-    float *d_v = lcu_test_upload(v.data(), v.size()), *d_dout = lcu_test_upload(dout.data(), dout.size());
+    float *d_dout = lcu_test_upload(dout.data(), dout.size());
     int32_t *d_seg = lcu_test_upload(seg.data(), seg.size());
     lcu_bf16 *d_out = lcu_test_alloc<lcu_bf16>(N * ldq);
     float *d_lse = lcu_test_alloc<float>(N * nh), *d_dq = lcu_test_alloc<float>(N * ldq);

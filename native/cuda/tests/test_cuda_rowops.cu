@@ -8,7 +8,8 @@
  *     (one a block) and many (several a block, dw's per-block sums): 1e-5;
  *   - rope and its backward, NORM and NEOX, partial rotation, rows wider than the heads: 1e-6
  *     (two products and a sum per value, which the GPU may fuse);
- *   - swiglu (bf16 output 8e-3) and its backward (1e-5; the CPU's SIMD exp is an approximation);
+ *   - swiglu from f32 and from bf16 inputs (bf16 output 8e-3) and its backward from bf16 inputs,
+ *     in place over dout (1e-5; the CPU's SIMD exp is an approximation);
  *   - dropout: the mask and the bf16 output exactly the CPU's; the backward 1e-6. */
 #include <string.h>
 
@@ -160,26 +161,38 @@ static void test_rope(int neox, int n_rot) {
     cudaFree(d_x), cudaFree(d_cs);
 }
 
+/* The trainer's swiglu reads bf16 g, u (the CPU reference the same rounded values), the
+ * context's f32; the backward runs in place over dout, as the trainer calls it. */
 static void test_swiglu(void) {
     const size_t rows = 11, dim = 173, n = rows * dim;
     fvec g = rnd(n, 6.0f), u = rnd(n, 2.0f), dh = rnd(n, 1.0f);
     float *d_g = lcu_test_upload(g.data(), n), *d_u = lcu_test_upload(u.data(), n);
-    float *d_dh = lcu_test_upload(dh.data(), n);
     lcu_bf16 *d_out = lcu_test_alloc<lcu_bf16>(n);
-    lcu_swiglu(0, d_g, d_u, (int64_t)n, d_out);
+    lcu_swiglu_f32(0, d_g, d_u, (int64_t)n, d_out);
     fvec got = download_bf16(d_out, n), want = g;
     l4_swiglu(want.data(), u.data(), (int64_t)rows, (int64_t)dim, 1);
-    lcu_test_compare("swiglu 11x173 bf16", got.data(), want.data(), n, 8e-3);
+    lcu_test_compare("swiglu_f32 11x173 bf16", got.data(), want.data(), n, 8e-3);
 
-    float *d_dg = lcu_test_alloc<float>(n), *d_du = lcu_test_alloc<float>(n);
+    std::vector<lcu_bf16> gb(n), ub(n);
+    for (size_t i = 0; i < n; i++) {
+        gb[i] = __float2bfloat16(g[i]), ub[i] = __float2bfloat16(u[i]);
+        g[i] = __bfloat162float(gb[i]), u[i] = __bfloat162float(ub[i]);
+    }
+    lcu_bf16 *d_gb = lcu_test_upload(gb.data(), n), *d_ub = lcu_test_upload(ub.data(), n);
+    lcu_swiglu(0, d_gb, d_ub, (int64_t)n, d_out);
+    got = download_bf16(d_out, n), want = g;
+    l4_swiglu(want.data(), u.data(), (int64_t)rows, (int64_t)dim, 1);
+    lcu_test_compare("swiglu 11x173 bf16 in and out", got.data(), want.data(), n, 8e-3);
+
+    float *d_dh = lcu_test_upload(dh.data(), n), *d_du = lcu_test_alloc<float>(n);
     fvec dg(n), du(n);
-    lcu_swiglu_backward(0, d_g, d_u, d_dh, (int64_t)n, d_dg, d_du);
-    got = download(d_dg, n);
+    lcu_swiglu_backward(0, d_gb, d_ub, d_dh, (int64_t)n, d_dh, d_du);
+    got = download(d_dh, n);
     const fvec gdu = download(d_du, n);
     l4_swiglu_backward(g.data(), u.data(), dh.data(), dg.data(), du.data(), (int64_t)rows, (int64_t)dim, 1);
-    lcu_test_compare("swiglu_backward dg", got.data(), dg.data(), n, 1e-5);
+    lcu_test_compare("swiglu_backward dg (in place of dout)", got.data(), dg.data(), n, 1e-5);
     lcu_test_compare("swiglu_backward du", gdu.data(), du.data(), n, 1e-5);
-    cudaFree(d_g), cudaFree(d_u), cudaFree(d_dh), cudaFree(d_out), cudaFree(d_dg), cudaFree(d_du);
+    cudaFree(d_g), cudaFree(d_u), cudaFree(d_gb), cudaFree(d_ub), cudaFree(d_dh), cudaFree(d_out), cudaFree(d_du);
 }
 
 static void test_dropout(float p, uint64_t key) {
