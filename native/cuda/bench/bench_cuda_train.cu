@@ -11,11 +11,13 @@
  *   - greedy batched decoding with an r=16 adapter applied (its LoRA terms computed, as RL
  *     sampling runs): 8 sequences x 128 new tokens, one decode call per step for all of them;
  *   - with --plan-7b, the memory plan of a 7B-shaped model (a second, larger file).
+ * --plan prints the memory plan of each batch size, without and with checkpointing, before
+ * anything runs (with --no-train --no-gen: only the plans; no trainer is created).
  * Lines starting with "RESULT" are for scripts/gpu-check; the rest is for people.
  *
  *   bench_cuda_train [--small] [--type q4_k] [--batch 1,4,8] [--seq 1024] [--rank 16]
  *                    [--steps 5] [--warmup 2] [--ckpt] [--device 0|-1] [--gen-seqs 8]
- *                    [--gen-tokens 128] [--no-gen] [--no-train] [--plan-7b]
+ *                    [--gen-tokens 128] [--no-gen] [--no-train] [--plan] [--plan-7b]
  *                    [--embd N --layers N --heads N --kv-heads N --ff N --vocab N]
  *
  * The backend library is LORA4J_CUDA_LIBRARY when set, else the one this program was built with
@@ -45,7 +47,7 @@ static const shape k_small = {256, 2, 4, 2, 512, 512};
 
 typedef struct opts {
     shape sh;
-    int32_t type, seq, rank, steps, warmup, ckpt, device, gen_seqs, gen_tokens, plan_7b, no_train;
+    int32_t type, seq, rank, steps, warmup, ckpt, device, gen_seqs, gen_tokens, plan_7b, no_train, plan;
     int32_t batches[8];
     int n_batches;
 } opts;
@@ -280,13 +282,31 @@ static lora4j_train_params train_params(const opts *o, int32_t batch, int32_t de
 
 /* ---- training ------------------------------------------------------------------------------------- */
 
-static void bench_train(const lora4j_model *model, const opts *o, int32_t batch, double used0) {
-    lora4j_adapter *ad = new_adapter(model, o->rank);
+/* Prints (and returns) the memory plan of training ad at this batch size. */
+static lora4j_memory_plan show_plan(const lora4j_model *model, const lora4j_adapter *ad, const opts *o,
+                                    int32_t batch) {
     lora4j_train_params tp = train_params(o, batch, o->device);
     lora4j_memory_plan plan;
     if (lora4j_trainer_plan(model, ad, &tp, &plan) != LORA4J_OK) bench_fail("plan");
     printf("batch %d x seq %d%s\n", batch, o->seq, o->ckpt ? ", checkpointing" : "");
     print_plan(o->device >= 0 ? "(device)" : "(CPU)", &plan);
+    return plan;
+}
+
+/* --plan: every batch size's plan without and with checkpointing. */
+static void show_plans(const lora4j_model *model, const opts *o) {
+    lora4j_adapter *ad = new_adapter(model, o->rank);
+    opts oc = *o;
+    for (int i = 0; i < o->n_batches; i++)
+        for (oc.ckpt = 0; oc.ckpt <= 1; oc.ckpt++) show_plan(model, ad, &oc, o->batches[i]);
+    fflush(stdout);
+    lora4j_adapter_free(ad);
+}
+
+static void bench_train(const lora4j_model *model, const opts *o, int32_t batch, double used0) {
+    lora4j_adapter *ad = new_adapter(model, o->rank);
+    lora4j_train_params tp = train_params(o, batch, o->device);
+    const lora4j_memory_plan plan = show_plan(model, ad, o, batch);
     lora4j_trainer *tr = NULL;
     if (lora4j_trainer_new(model, ad, NULL, NULL, 0, &tp, &tr) != LORA4J_OK) bench_fail("trainer");
     double peak = device_used(o->device);
@@ -453,7 +473,7 @@ static void plan_7b(const opts *o, const wtype *wt, const char *dir) {
 static void usage(void) {
     fprintf(stderr, "usage: bench_cuda_train [--small] [--type q4_k|q5_k|q6_k|q8_0|q4_0|f16|bf16] [--batch 1,4,8]\n"
                     "  [--seq N] [--rank N] [--steps N] [--warmup N] [--ckpt] [--device N|-1] [--gen-seqs N]\n"
-                    "  [--gen-tokens N] [--no-gen] [--no-train] [--plan-7b] [--embd N --layers N --heads N --kv-heads N\n"
+                    "  [--gen-tokens N] [--no-gen] [--no-train] [--plan] [--plan-7b] [--embd N --layers N --heads N --kv-heads N\n"
                     "  --ff N --vocab N]\n");
     exit(2);
 }
@@ -513,6 +533,7 @@ static void parse(opts *o, int argc, char **argv) {
         else if (strcmp(a, "--no-gen") == 0) o->gen_tokens = 0;
         else if (strcmp(a, "--no-train") == 0) o->no_train = 1;
         else if (strcmp(a, "--plan-7b") == 0) o->plan_7b = 1;
+        else if (strcmp(a, "--plan") == 0) o->plan = 1;
         else if (!v) usage();
         else if (strcmp(a, "--type") == 0) o->type = parse_type(argv[++i]);
         else if (strcmp(a, "--batch") == 0) parse_batches(o, argv[++i]);
@@ -575,13 +596,14 @@ int main(int argc, char **argv) {
     }
     snprintf(path, sizeof path, "%s/model.gguf", dir);
     const double used0 = device_used(o.device);
-    if (!o.no_train || o.gen_tokens > 0) {
+    if (!o.no_train || o.gen_tokens > 0 || o.plan) {
         const double t0 = bench_now();
         if (write_model(s, wt, o.seq, path) != LORA4J_OK) bench_fail("writing the model");
         lora4j_model *model = NULL;
         if (lora4j_model_load(path, lora4j_model_default_params(), &model) != LORA4J_OK) bench_fail("loading the model");
         printf("model written and loaded in %.1f s\n", bench_now() - t0);
         fflush(stdout);
+        if (o.plan) show_plans(model, &o);
         for (int i = 0; i < o.n_batches && !o.no_train; i++) bench_train(model, &o, o.batches[i], used0);
         if (o.gen_tokens > 0) bench_generate(model, &o, used0);
         lora4j_model_free(model);

@@ -130,7 +130,6 @@ size_t lcu_tr_layout(lcu_trainer *t, lcu_arena *a) {
     t->dk = TF(N * KV);
     t->dv = TF(N * KV);
     t->datt = TF(N * Q);
-    t->dact = TF(N * FF);
     t->dh = TF(N * t->r_max);
     t->fset.h = TF(N * t->fr_max);
     t->fset.h16 = TB(N * t->fr_max);

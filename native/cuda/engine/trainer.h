@@ -4,7 +4,8 @@
  *   x2 = x + Wo·att + LoRA; xn2 = rmsnorm(x2)·g2; g,u = W·xn2 + LoRA; x' = x2 + Wd·swiglu(g,u) + LoRA
  * Saved activations are bf16 except the residual stream (x, x2), lse and the LoRA h, which stay
  * f32 (mixed precision): projections produce f32 into the shared scratch `proj` (rope applied
- * there), then their bf16 copies are saved.
+ * there), then their bf16 copies are saved. The SwiGLU gradients replace g, u in bf16, which is
+ * what the GEMMs consuming them would round them to.
  * The head scores the selected rows in chunks (never N x n_vocab logits) and turns its logits into
  * their gradient in place; backward runs the layers in reverse down to the lowest adapted one.
  * With checkpointing only each layer's input x is kept and the layer is recomputed in backward.
@@ -23,7 +24,7 @@ typedef struct lcu_acts {
     float *lse;               /* [N][n_head] */
     float *x2;                /* [N][E] residual stream after attention */
     lcu_bf16 *xn2;            /* [N][E] */
-    lcu_bf16 *g, *u;          /* [N][F] gate and up pre-activations */
+    lcu_bf16 *g, *u;          /* [N][F] gate and up pre-activations (their gradients in backward) */
     float *h;                 /* the trainable pairs' A·x of this layer, at h_off of each pair */
 } lcu_acts;
 
@@ -48,13 +49,13 @@ typedef struct lcu_trainer {
     float *grad, *mom1, *mom2;/* [n_values] each, the trainable values' layout */
     lcu_acts *acts;           /* host array [n_layer] of device views */
     float *x_out, *tmp;       /* [N][E] */
-    float *proj;              /* [N][max(Q, F)] f32 projection output before its bf16 copy; du in backward */
+    float *proj;              /* [N][max(Q, F)] forward: a projection's f32 output before its bf16
+                               * copy; backward: dL/d(swiglu output) */
     lcu_bf16 *act;            /* [N][F] swiglu output */
     lcu_bf16 *xdrop;          /* [N][n_in_max] dropped-out input (NULL without dropout) */
     float *dxdrop;            /* [N][n_in_max] its gradient */
     float *dx, *dxn;          /* [N][E] */
     float *dq, *dk, *dv, *datt; /* [N][Q], [N][KV], [N][KV], [N][Q] */
-    float *dact;              /* [N][F] dL/d(swiglu output), then dg in its place */
     float *dh;                /* [N][r_max] */
     int32_t *tokens, *seg, *rows, *tgt; /* [N] staged batch */
     float *rope_cs;           /* [N][n_rot] */

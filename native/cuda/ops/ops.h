@@ -89,12 +89,13 @@ void lcu_rope_backward(lcu_stream s, float *dx, int64_t n, int64_t ld, int n_hea
                        int n_rot, int neox, const float *cs);
 
 /* out = bf16(silu(g) * u), n elements, from the trainer's saved bf16 g, u; _f32 from f32 g, u
- * (the inference context's). backward: dg = dout * d silu(g) * u, du = dout * silu(g)
- * (overwritten, not accumulated; dg may be dout itself). */
+ * (the inference context's). backward: dg = bf16(dout * d silu(g) * u), du = bf16(dout *
+ * silu(g)), overwritten, and may be g, u themselves: bf16 loses nothing there, as the gradients
+ * feed only lcu_gemm's A operand, which it rounds to bf16 anyway. */
 void lcu_swiglu(lcu_stream s, const lcu_bf16 *g, const lcu_bf16 *u, int64_t n, lcu_bf16 *out);
 void lcu_swiglu_f32(lcu_stream s, const float *g, const float *u, int64_t n, lcu_bf16 *out);
 void lcu_swiglu_backward(lcu_stream s, const lcu_bf16 *g, const lcu_bf16 *u, const float *dout, int64_t n,
-                         float *dg, float *du);
+                         lcu_bf16 *dg, lcu_bf16 *du);
 
 /* Inverted dropout with keep probability 1-p: out = bf16(x * mask / (1-p)); the mask is the CPU
  * trainer's (train/train_dropout.c: element i kept when l4_u01_from_bits(l4_mix64(key + i *

@@ -8,8 +8,8 @@
  *     (one a block) and many (several a block, dw's per-block sums): 1e-5;
  *   - rope and its backward, NORM and NEOX, partial rotation, rows wider than the heads: 1e-6
  *     (two products and a sum per value, which the GPU may fuse);
- *   - swiglu from f32 and from bf16 inputs (bf16 output 8e-3) and its backward from bf16 inputs,
- *     in place over dout (1e-5; the CPU's SIMD exp is an approximation);
+ *   - swiglu from f32 and from bf16 inputs (bf16 output 8e-3) and its backward from bf16 inputs
+ *     to bf16 gradients in place of them (4e-3: one bf16 rounding, up to 2^-8 of a value);
  *   - dropout: the mask and the bf16 output exactly the CPU's; the backward 1e-6. */
 #include <string.h>
 
@@ -162,7 +162,7 @@ static void test_rope(int neox, int n_rot) {
 }
 
 /* The trainer's swiglu reads bf16 g, u (the CPU reference the same rounded values), the
- * context's f32; the backward runs in place over dout, as the trainer calls it. */
+ * context's f32; the backward writes bf16 gradients in place of g, u, as the trainer calls it. */
 static void test_swiglu(void) {
     const size_t rows = 11, dim = 173, n = rows * dim;
     fvec g = rnd(n, 6.0f), u = rnd(n, 2.0f), dh = rnd(n, 1.0f);
@@ -184,15 +184,15 @@ static void test_swiglu(void) {
     l4_swiglu(want.data(), u.data(), (int64_t)rows, (int64_t)dim, 1);
     lcu_test_compare("swiglu 11x173 bf16 in and out", got.data(), want.data(), n, 8e-3);
 
-    float *d_dh = lcu_test_upload(dh.data(), n), *d_du = lcu_test_alloc<float>(n);
+    float *d_dh = lcu_test_upload(dh.data(), n);
     fvec dg(n), du(n);
-    lcu_swiglu_backward(0, d_gb, d_ub, d_dh, (int64_t)n, d_dh, d_du);
-    got = download(d_dh, n);
-    const fvec gdu = download(d_du, n);
+    lcu_swiglu_backward(0, d_gb, d_ub, d_dh, (int64_t)n, d_gb, d_ub);
+    got = download_bf16(d_gb, n);
+    const fvec gdu = download_bf16(d_ub, n);
     l4_swiglu_backward(g.data(), u.data(), dh.data(), dg.data(), du.data(), (int64_t)rows, (int64_t)dim, 1);
-    lcu_test_compare("swiglu_backward dg (in place of dout)", got.data(), dg.data(), n, 1e-5);
-    lcu_test_compare("swiglu_backward du", gdu.data(), du.data(), n, 1e-5);
-    cudaFree(d_g), cudaFree(d_u), cudaFree(d_gb), cudaFree(d_ub), cudaFree(d_dh), cudaFree(d_out), cudaFree(d_du);
+    lcu_test_compare("swiglu_backward dg bf16 (in place of g)", got.data(), dg.data(), n, 4e-3);
+    lcu_test_compare("swiglu_backward du bf16 (in place of u)", gdu.data(), du.data(), n, 4e-3);
+    cudaFree(d_g), cudaFree(d_u), cudaFree(d_gb), cudaFree(d_ub), cudaFree(d_dh), cudaFree(d_out);
 }
 
 static void test_dropout(float p, uint64_t key) {
