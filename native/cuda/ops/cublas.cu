@@ -250,9 +250,7 @@ struct blas_gemm {
 int lcu_gemm_cublas(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c,
                     int64_t ldc) {
     blas_gemm g = {s, a, b, alpha, beta, c, ldc, 0, 0, 0};
-    g.M = a->trans ? a->cols : a->rows;
-    g.K = a->trans ? a->rows : a->cols;
-    g.N = b->trans ? b->rows : b->cols;
+    lcu_gemm_dims(a, b, &g.M, &g.N, &g.K);
     return g.run();
 }
 

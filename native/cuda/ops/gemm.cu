@@ -249,9 +249,7 @@ struct gemm_launch {
 void lcu_gemm_wmma(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c,
                    int64_t ldc) {
     gemm_launch g = {s, a, b, alpha, beta, c, ldc, 0, 0, 0};
-    g.M = a->trans ? a->cols : a->rows;
-    g.K = a->trans ? a->rows : a->cols;
-    g.N = b->trans ? b->rows : b->cols;
+    lcu_gemm_dims(a, b, &g.M, &g.N, &g.K);
     dq_dispatch(b->type, g);
 }
 
@@ -297,8 +295,8 @@ void lcu_gemm(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, flo
 #ifndef LCU_EMU
     const int p = gemm_path();
     if (p != PATH_WMMA) {
-        const int64_t M = a->trans ? a->cols : a->rows, K = a->trans ? a->rows : a->cols;
-        const int64_t N = b->trans ? b->rows : b->cols;
+        int64_t M, N, K;
+        lcu_gemm_dims(a, b, &M, &N, &K);
         const bool large = M >= AUTO_MIN_M && (double)M * N * K >= (double)AUTO_MIN_MACS;
         if ((p == PATH_CUBLAS || large) && lcu_gemm_cublas(s, a, b, alpha, beta, c, ldc)) return;
     }

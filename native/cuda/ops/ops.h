@@ -35,6 +35,13 @@ typedef struct lcu_mat {
 void lcu_gemm(lcu_stream s, const lcu_mat *a, const lcu_mat *b, float alpha, float beta, float *c,
               int64_t ldc);
 
+/* M, N and K of C = op(A)·op(B). */
+static inline void lcu_gemm_dims(const lcu_mat *a, const lcu_mat *b, int64_t *m, int64_t *n, int64_t *k) {
+    *m = a->trans ? a->cols : a->rows;
+    *k = a->trans ? a->rows : a->cols;
+    *n = b->trans ? b->rows : b->cols;
+}
+
 /* 1 when lcu_gemm can read a B operand of this type. */
 int lcu_gemm_supports(int32_t type);
 
