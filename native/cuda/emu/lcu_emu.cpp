@@ -91,6 +91,7 @@ struct emu_thread_state {
     void (*body)(void *) = nullptr;
     void *arg = nullptr;
     cudaError_t last_error = cudaSuccess;
+    cudaError_t fault = cudaSuccess;  /* raised by a thread of the running launch */
 
     ~emu_thread_state() {
         if (stacks) munmap(stacks, (size_t)MAX_THREADS * (STACK_BYTES + GUARD_BYTES));
@@ -317,8 +318,10 @@ void lcu_emu_run(const void *func, dim3 grid, dim3 block, size_t smem, void (*bo
                 tls.block.block_idx = uint3{x, y, z};
                 /* shared memory starts as garbage on a GPU: NaN bytes make reads before writes show */
                 if (smem) memset(tls.dyn_smem, 0xff, smem);
-                if (run_block(func) != cudaSuccess) {
-                    set_error(cudaErrorLaunchFailure);
+                tls.fault = cudaSuccess;
+                const cudaError_t e = run_block(func);
+                if (e != cudaSuccess || tls.fault != cudaSuccess) {
+                    set_error(e != cudaSuccess ? e : tls.fault);
                     return;
                 }
             }
@@ -330,6 +333,16 @@ const lcu_emu_thread *lcu_emu_self(void) { return &tls.cur->info; }
 const lcu_emu_block *lcu_emu_block_info(void) { return &tls.block; }
 void *lcu_emu_dyn_smem(void) { return tls.dyn_smem; }
 int lcu_emu_is_lane0(void) { return tls.cur->info.lane == 0; }
+
+void lcu_emu_check_wmma(const void *p, unsigned ldm, unsigned elem_bytes) {
+    if (((uintptr_t)p & 31) == 0 && (ldm * elem_bytes) % 16 == 0) return;
+    if (tls.fault == cudaSuccess) {
+        fprintf(stderr, "lcu emulation: wmma load/store at %p with stride %u (x %u bytes): needs a 32-byte aligned "
+                "pointer and a stride of whole 16-byte units (block (%u,%u,%u), thread %u)\n", p, ldm, elem_bytes,
+                tls.block.block_idx.x, tls.block.block_idx.y, tls.block.block_idx.z, tls.cur->info.linear);
+    }
+    tls.fault = cudaErrorMisalignedAddress;
+}
 
 void __syncthreads(void) { barrier_wait(&tls.block_bar, WAIT_BLOCK); }
 
@@ -370,6 +383,7 @@ const char *cudaGetErrorString(cudaError_t e) {
     case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
     case cudaErrorNoDevice: return "no CUDA-capable device is detected";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorMisalignedAddress: return "misaligned address";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
     }
     return "unknown error";

@@ -38,6 +38,7 @@ typedef enum cudaError {
     cudaErrorInsufficientDriver = 35,
     cudaErrorNoDevice = 100,
     cudaErrorInvalidDevice = 101,
+    cudaErrorMisalignedAddress = 716,
     cudaErrorLaunchFailure = 719
 } cudaError_t;
 
@@ -244,6 +245,9 @@ static inline float __bfloat162float(__nv_bfloat16 b) {
 
 /* ---- tensor cores: nvcuda::wmma, 16x16x16 with bf16 inputs and f32 accumulators ---------------- */
 int lcu_emu_is_lane0(void);
+/* wmma's rules for a load or store: a 256-bit aligned pointer and a stride of whole 16-byte units;
+ * a violation faults the launch (misaligned address), as on a GPU. */
+void lcu_emu_check_wmma(const void *p, unsigned ldm, unsigned elem_bytes);
 
 namespace nvcuda {
 namespace wmma {
@@ -277,6 +281,7 @@ static inline void fill_fragment(fragment<accumulator, 16, 16, 16, float, void> 
 template <class Layout>
 static inline void load_matrix_sync(fragment<matrix_a, 16, 16, 16, __nv_bfloat16, Layout> &f,
                                     const __nv_bfloat16 *p, unsigned ldm) {
+    lcu_emu_check_wmma(p, ldm, 2);
     __syncwarp();
     const bool rm = std::is_same<Layout, row_major>::value;
     for (int m = 0; m < 16; m++)
@@ -286,6 +291,7 @@ static inline void load_matrix_sync(fragment<matrix_a, 16, 16, 16, __nv_bfloat16
 template <class Layout>
 static inline void load_matrix_sync(fragment<matrix_b, 16, 16, 16, __nv_bfloat16, Layout> &f,
                                     const __nv_bfloat16 *p, unsigned ldm) {
+    lcu_emu_check_wmma(p, ldm, 2);
     __syncwarp();
     const bool rm = std::is_same<Layout, row_major>::value;
     for (int k = 0; k < 16; k++)
@@ -294,6 +300,7 @@ static inline void load_matrix_sync(fragment<matrix_b, 16, 16, 16, __nv_bfloat16
 }
 static inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float, void> &f, const float *p,
                                     unsigned ldm, layout_t layout) {
+    lcu_emu_check_wmma(p, ldm, 4);
     __syncwarp();
     for (int m = 0; m < 16; m++)
         for (int n = 0; n < 16; n++)
@@ -321,6 +328,7 @@ static inline void mma_sync(fragment<accumulator, 16, 16, 16, float, void> &d,
 }
 static inline void store_matrix_sync(float *p, const fragment<accumulator, 16, 16, 16, float, void> &f,
                                      unsigned ldm, layout_t layout) {
+    lcu_emu_check_wmma(p, ldm, 4);
     __syncwarp();
     if (lcu_emu_is_lane0()) {
         for (int m = 0; m < 16; m++)

@@ -1,6 +1,6 @@
 /* The emulation's own checks (and, on a GPU, the same kernels there): block barriers with shared
  * memory, warp shuffles, a wmma tile product, launch-configuration errors and, on the emulation,
- * the deadlock report of a barrier that not every thread reaches. */
+ * the reports of a barrier that not every thread reaches and of a misaligned wmma load. */
 #include "lcu_test.h"
 
 /* Block sum through shared memory: every thread adds its value, barriers between halvings. */
@@ -130,8 +130,11 @@ int main(void) {
     for (int i = 0; i < 64; i++) LCU_TEST_CHECK(hd[i] == (float)((i + 1) % 64), "dyn smem [%d] = %g", i, hd[i]);
 
 #ifdef LCU_EMU
+    /* faults that would break the context of a real GPU, so they are only provoked here */
     LCU_LAUNCH(deadlock, 1, 64, 0, s, dd);
     LCU_TEST_CHECK(cudaGetLastError() == cudaErrorLaunchFailure, "a barrier not every thread reaches must be reported");
+    LCU_LAUNCH(wmma_tile, 1, 128, 0, s, da + 8, db, dc);
+    LCU_TEST_CHECK(cudaGetLastError() == cudaErrorMisalignedAddress, "a wmma load from a 16-byte aligned pointer must fault");
 #endif
     cudaFree(dx);
     cudaFree(dsum);
