@@ -11,7 +11,8 @@
  *   - dynamic shared memory only through LCU_DYN_SMEM; static shared arrays with __shared__;
  *   - tensor cores only through nvcuda::wmma (16x16x16, bf16 inputs, f32 accumulators) and only
  *     fill/load/mma/store plus uniform element-wise ops on fragments (the emulation keeps the whole
- *     tile in one lane, so a kernel must never depend on which lane holds which element);
+ *     tile in one lane, in a scrambled order, so a kernel that depends on which lane or slot holds
+ *     which element fails there as it would on a GPU);
  *   - warp collectives only with the full mask and full warps (block sizes multiple of 32);
  *   - every thread of a block reaches each __syncthreads();
  *   - host code never dereferences device pointers (the emulation cannot catch that one). */

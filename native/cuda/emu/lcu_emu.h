@@ -249,6 +249,11 @@ int lcu_emu_is_lane0(void);
  * a violation faults the launch (misaligned address), as on a GPU. */
 void lcu_emu_check_wmma(const void *p, unsigned ldm, unsigned elem_bytes);
 
+/* Where element (r, c) of a 16x16 fragment tile is kept in x[]: a fixed scrambled order, so a
+ * kernel that assumes which element x[i] is (row-wise scaling of an accumulator, say) fails here
+ * as it would on a GPU, where the layout is unspecified and spread over the lanes. */
+static inline int lcu_emu_frag_slot(int r, int c) { return ((r * 16 + c) * 167 + 89) & 255; }
+
 namespace nvcuda {
 namespace wmma {
 struct matrix_a {};
@@ -264,15 +269,15 @@ template <class Use, int M, int N, int K, class T, class Layout = void> struct f
 
 template <class Layout> struct fragment<matrix_a, 16, 16, 16, __nv_bfloat16, Layout> {
     enum { num_elements = 256 };
-    __nv_bfloat16 x[256]; /* [m][k] */
+    __nv_bfloat16 x[256]; /* element (m, k) at lcu_emu_frag_slot(m, k) */
 };
 template <class Layout> struct fragment<matrix_b, 16, 16, 16, __nv_bfloat16, Layout> {
     enum { num_elements = 256 };
-    __nv_bfloat16 x[256]; /* [k][n] */
+    __nv_bfloat16 x[256]; /* element (k, n) at lcu_emu_frag_slot(k, n) */
 };
 template <> struct fragment<accumulator, 16, 16, 16, float, void> {
     enum { num_elements = 256 };
-    float x[256];         /* [m][n] */
+    float x[256];         /* element (m, n) at lcu_emu_frag_slot(m, n) */
 };
 
 static inline void fill_fragment(fragment<accumulator, 16, 16, 16, float, void> &f, float v) {
@@ -285,7 +290,7 @@ static inline void load_matrix_sync(fragment<matrix_a, 16, 16, 16, __nv_bfloat16
     __syncwarp();
     const bool rm = std::is_same<Layout, row_major>::value;
     for (int m = 0; m < 16; m++)
-        for (int k = 0; k < 16; k++) f.x[m * 16 + k] = rm ? p[m * ldm + k] : p[k * ldm + m];
+        for (int k = 0; k < 16; k++) f.x[lcu_emu_frag_slot(m, k)] = rm ? p[m * ldm + k] : p[k * ldm + m];
     __syncwarp();
 }
 template <class Layout>
@@ -295,7 +300,7 @@ static inline void load_matrix_sync(fragment<matrix_b, 16, 16, 16, __nv_bfloat16
     __syncwarp();
     const bool rm = std::is_same<Layout, row_major>::value;
     for (int k = 0; k < 16; k++)
-        for (int n = 0; n < 16; n++) f.x[k * 16 + n] = rm ? p[k * ldm + n] : p[n * ldm + k];
+        for (int n = 0; n < 16; n++) f.x[lcu_emu_frag_slot(k, n)] = rm ? p[k * ldm + n] : p[n * ldm + k];
     __syncwarp();
 }
 static inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float, void> &f, const float *p,
@@ -304,7 +309,7 @@ static inline void load_matrix_sync(fragment<accumulator, 16, 16, 16, float, voi
     __syncwarp();
     for (int m = 0; m < 16; m++)
         for (int n = 0; n < 16; n++)
-            f.x[m * 16 + n] = layout == mem_row_major ? p[m * ldm + n] : p[n * ldm + m];
+            f.x[lcu_emu_frag_slot(m, n)] = layout == mem_row_major ? p[m * ldm + n] : p[n * ldm + m];
     __syncwarp();
 }
 template <class LA, class LB>
@@ -317,10 +322,11 @@ static inline void mma_sync(fragment<accumulator, 16, 16, 16, float, void> &d,
         float out[256];
         for (int m = 0; m < 16; m++)
             for (int n = 0; n < 16; n++) {
-                float acc = c.x[m * 16 + n];
+                float acc = c.x[lcu_emu_frag_slot(m, n)];
                 for (int k = 0; k < 16; k++)
-                    acc += __bfloat162float(a.x[m * 16 + k]) * __bfloat162float(b.x[k * 16 + n]);
-                out[m * 16 + n] = acc;
+                    acc += __bfloat162float(a.x[lcu_emu_frag_slot(m, k)]) *
+                           __bfloat162float(b.x[lcu_emu_frag_slot(k, n)]);
+                out[lcu_emu_frag_slot(m, n)] = acc;
             }
         memcpy(d.x, out, sizeof out);
     }
@@ -333,8 +339,8 @@ static inline void store_matrix_sync(float *p, const fragment<accumulator, 16, 1
     if (lcu_emu_is_lane0()) {
         for (int m = 0; m < 16; m++)
             for (int n = 0; n < 16; n++) {
-                if (layout == mem_row_major) p[m * ldm + n] = f.x[m * 16 + n];
-                else p[n * ldm + m] = f.x[m * 16 + n];
+                if (layout == mem_row_major) p[m * ldm + n] = f.x[lcu_emu_frag_slot(m, n)];
+                else p[n * ldm + m] = f.x[lcu_emu_frag_slot(m, n)];
             }
     }
     __syncwarp();
