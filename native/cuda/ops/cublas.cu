@@ -11,6 +11,7 @@
 
 #include "ops/cublas.h"
 #include "ops/dequant.cuh"
+#include "ops/scratch.h"
 
 /* ---- loading -------------------------------------------------------------------------------- */
 
@@ -56,82 +57,44 @@ const char *lcu_blas_library(void) {
     return g_given_up.load() ? NULL : g_api_name;
 }
 
-/* ---- per thread and device: a cuBLAS handle and two bf16 scratch buffers ------------------------ */
+/* ---- per thread and device: a cuBLAS handle --------------------------------------------------- */
 
 #define BLAS_MAX_DEVICES 16
-enum { SCRATCH_A, SCRATCH_B };
 
 static std::atomic<size_t> g_chunk_bytes{(size_t)32 << 20};
 
 void lcu_blas_set_chunk_bytes(size_t bytes) { g_chunk_bytes.store(bytes > 0 ? bytes : 1); }
 
-/* A handle is not safe to share between threads, and a scratch buffer is reused call after call:
- * each thread has its own, per device, created on first use, grown when needed, released when the
- * thread ends. `done` is recorded on `last`, the stream of the last use, after its work: until it
- * completes that work may still read the scratch, so a use from another stream, or a growth,
- * waits for it first (an event of our own: the caller's stream may be gone by then). */
-struct blas_device {
-    lcu_blas_handle handle;
-    cudaEvent_t done;
-    lcu_bf16 *buf[2];
-    size_t cap[2]; /* elements */
-    lcu_stream last;
-};
+/* A handle is not safe to share between threads: each thread has its own, per device, created on
+ * first use, destroyed when the thread ends. Its bf16 operands go in this thread's scratch
+ * (ops/scratch.h). */
 struct blas_thread {
-    blas_device dev[BLAS_MAX_DEVICES];
+    lcu_blas_handle handle[BLAS_MAX_DEVICES];
     ~blas_thread() {
         int cur = 0;
         if (cudaGetDevice(&cur) != cudaSuccess) return;
         for (int d = 0; d < BLAS_MAX_DEVICES; d++) {
-            blas_device &b = dev[d];
-            if (!b.handle) continue;
+            if (!handle[d]) continue;
             cudaSetDevice(d);
-            g_api.destroy(b.handle); /* synchronizes the device */
-            cudaEventDestroy(b.done);
-            cudaFree(b.buf[0]);
-            cudaFree(b.buf[1]);
+            g_api.destroy(handle[d]); /* synchronizes the device */
         }
         cudaSetDevice(cur);
     }
 };
 static thread_local blas_thread t_blas;
 
-/* This thread's state on the current device, its handle created and bound to stream s, its
- * scratch free for work queued on s; NULL when that fails. */
-static blas_device *blas_device_for(lcu_stream s) {
+/* This thread's handle on the current device, created and bound to stream s; NULL when that
+ * fails. */
+static lcu_blas_handle blas_handle_for(lcu_stream s) {
     int d = 0;
     if (cudaGetDevice(&d) != cudaSuccess || d < 0 || d >= BLAS_MAX_DEVICES) return NULL;
-    blas_device *b = &t_blas.dev[d];
-    if (!b->handle) {
-        if (cudaEventCreateWithFlags(&b->done, cudaEventDisableTiming) != cudaSuccess) {
-            cudaGetLastError();
-            return NULL;
-        }
-        if (g_api.create(&b->handle) != LCU_BLAS_STATUS_SUCCESS) {
-            cudaEventDestroy(b->done);
-            b->handle = NULL;
-            return NULL;
-        }
-    }
-    if (g_api.set_stream(b->handle, s) != LCU_BLAS_STATUS_SUCCESS) return NULL;
-    if (b->last != s) cudaEventSynchronize(b->done);
-    b->last = s;
-    return b;
-}
-
-/* Scratch buffer i of at least n elements; NULL when it cannot grow (the old one is kept). */
-static lcu_bf16 *blas_scratch(blas_device *b, int i, size_t n) {
-    if (b->cap[i] >= n) return b->buf[i];
-    lcu_bf16 *p = NULL;
-    if (cudaMalloc((void **)&p, n * sizeof(lcu_bf16)) != cudaSuccess) {
-        cudaGetLastError(); /* not an error of the GEMM: the wmma path needs no scratch */
+    lcu_blas_handle &h = t_blas.handle[d];
+    if (!h && g_api.create(&h) != LCU_BLAS_STATUS_SUCCESS) {
+        h = NULL;
         return NULL;
     }
-    cudaEventSynchronize(b->done); /* earlier calls' work may still read the old buffer */
-    cudaFree(b->buf[i]);
-    b->buf[i] = p;
-    b->cap[i] = n;
-    return p;
+    if (g_api.set_stream(h, s) != LCU_BLAS_STATUS_SUCCESS) return NULL;
+    return h;
 }
 
 /* ---- the GEMM ---------------------------------------------------------------------------------- */
@@ -189,8 +152,8 @@ struct blas_gemm {
         if (M <= 0 || N <= 0 || K <= 0) return 0;
         if (M > INT_MAX || N > INT_MAX || K > INT_MAX || ldc > INT_MAX || a->ld > INT_MAX || b->ld > INT_MAX) return 0;
         if (!lcu_blas_library()) return 0;
-        blas_device *dev = blas_device_for(s);
-        if (!dev) return 0;
+        const lcu_blas_handle handle = blas_handle_for(s);
+        if (!handle) return 0;
 
         /* B: a BF16 B is used in place, in one chunk; any other type is dequantized in chunks of
          * as many stored rows as the scratch bound allows (at least one). */
@@ -200,7 +163,7 @@ struct blas_gemm {
         if (!direct) {
             const int64_t fit = (int64_t)(g_chunk_bytes.load() / (sizeof(lcu_bf16) * (size_t)b->cols));
             chunk = fit < 1 ? 1 : fit < b->rows ? fit : b->rows;
-            bbuf = blas_scratch(dev, SCRATCH_B, (size_t)(chunk * b->cols));
+            bbuf = (lcu_bf16 *)lcu_scratch(s, LCU_SCRATCH_BLAS_B, (size_t)(chunk * b->cols) * sizeof(lcu_bf16));
             if (!bbuf) return 0;
         }
         /* A as bf16, row stride kept: an f32 A is converted over its span, rows-1 full strides plus
@@ -209,7 +172,7 @@ struct blas_gemm {
         const lcu_bf16 *abf = (const lcu_bf16 *)a->data;
         if (a->type == LORA4J_TYPE_F32) {
             const int64_t span = (a->rows - 1) * a->ld + a->cols;
-            lcu_bf16 *p = blas_scratch(dev, SCRATCH_A, (size_t)span);
+            lcu_bf16 *p = (lcu_bf16 *)lcu_scratch(s, LCU_SCRATCH_BLAS_A, (size_t)span * sizeof(lcu_bf16));
             if (!p) return 0;
             lcu_to_bf16(s, (const float *)a->data, p, span);
             abf = p;
@@ -228,11 +191,11 @@ struct blas_gemm {
             const float beta_now = b->trans || r0 == 0 ? beta : 1.0f;
             int st;
             if (b->trans) /* output columns r0..r0+nr-1 */
-                st = g_api.gemm_ex(dev->handle, opb, opa, (int)nr, (int)M, (int)K, &alpha, bp, CUDA_R_16BF, ldb, abf,
+                st = g_api.gemm_ex(handle, opb, opa, (int)nr, (int)M, (int)K, &alpha, bp, CUDA_R_16BF, ldb, abf,
                                    CUDA_R_16BF, (int)a->ld, &beta_now, c + r0, CUDA_R_32F, (int)ldc,
                                    LCU_BLAS_COMPUTE_32F, LCU_BLAS_GEMM_DEFAULT);
             else /* reduction indices r0..r0+nr-1: op(A)'s columns r0.. */
-                st = g_api.gemm_ex(dev->handle, opb, opa, (int)N, (int)M, (int)nr, &alpha, bp, CUDA_R_16BF, ldb,
+                st = g_api.gemm_ex(handle, opb, opa, (int)N, (int)M, (int)nr, &alpha, bp, CUDA_R_16BF, ldb,
                                    a->trans ? abf + r0 * a->ld : abf + r0, CUDA_R_16BF, (int)a->ld, &beta_now, c,
                                    CUDA_R_32F, (int)ldc, LCU_BLAS_COMPUTE_32F, LCU_BLAS_GEMM_DEFAULT);
             if (st != LCU_BLAS_STATUS_SUCCESS) {
@@ -241,7 +204,7 @@ struct blas_gemm {
                 break;
             }
         }
-        cudaEventRecord(dev->done, s);
+        lcu_scratch_done(s);
         return 1;
     }
 };

@@ -3,7 +3,11 @@
  *   - gemm_tiles: tensor cores (wmma 16x16x16, bf16 in, f32 accumulators) on shared-memory
  *     tiles of 128x64 outputs per block of 8 warps, K-steps of 32. Both operands are converted
  *     (A) or dequantized (B) to bf16 while being copied into shared memory, so a quantized
- *     weight is never materialised in global memory;
+ *     weight is never materialised in global memory. When C has too few tiles to fill the GPU
+ *     and K is long (LoRA's gradients: a [2048][16] output over 4096 tokens), K is split
+ *     (split-K): blockIdx.z takes one range of K-steps and writes its partial tile to a
+ *     workspace, and gemm_split_sum adds the partials in a fixed order (the same result run after
+ *     run, unlike float atomics);
  *   - gemm_rows: for a few rows of A against a B read along its stored rows (decoding: M <= 8,
  *     Y = X·Wᵀ), one warp per output column streams the weight row once and does f32 FMAs for
  *     all M rows; the tensor-core path would spend most of a 128-row tile on zero padding.
@@ -15,6 +19,7 @@
 #include "ops/cublas.h"
 #include "ops/dequant.cuh"
 #include "ops/ops.h"
+#include "ops/scratch.h"
 
 using namespace nvcuda;
 
@@ -91,16 +96,22 @@ static __device__ __forceinline__ void load_b(lcu_bf16 *s, const uint8_t *b, int
 template <int TRANS> struct frag_layout { typedef wmma::row_major type; };
 template <> struct frag_layout<1> { typedef wmma::col_major type; };
 
+/* Block (x, y, z) computes the C tile at rows 128y.., columns 64x.. over the reduction range
+ * k_len·z .. k_len·(z+1) (k_len a multiple of TILE_K; gridDim.z = 1 and k_len >= K when K is not
+ * split), into c + z·c_stride_z: C itself, or with split-K the partial sums (alpha 1, beta 0). */
 template <int TA, int TB, int BT>
 __global__ void __launch_bounds__(TILE_THREADS, 2)
 gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *b, int64_t b_row_bytes,
-           int64_t M, int64_t N, int64_t K, float alpha, float beta, float *c, int64_t ldc) {
+           int64_t M, int64_t N, int64_t K, int64_t k_len, float alpha, float beta, float *c, int64_t ldc,
+           int64_t c_stride_z) {
     __shared__ __align__(128) unsigned char smem[TILE_SMEM_BYTES];
     lcu_bf16 *as = (lcu_bf16 *)smem;         /* A buffer i at as + i*TILE_A_ELEMS */
     lcu_bf16 *bs = as + 2 * TILE_A_ELEMS;    /* B buffer i at bs + i*TILE_B_ELEMS */
     float *cs = (float *)smem; /* reused once the K-loop is done */
 
     const int64_t m0 = (int64_t)blockIdx.y * TILE_M, n0 = (int64_t)blockIdx.x * TILE_N;
+    const int64_t kb = (int64_t)blockIdx.z * k_len, ke = kb + k_len < K ? kb + k_len : K;
+    c += (int64_t)blockIdx.z * c_stride_z;
     const int warp = threadIdx.x / 32;
     const int wm = 32 * (warp / 2), wn = 32 * (warp % 2);
     /* element (m, k) of the A tile is as[m*lda + k] (ta 0) or as[k*lda + m] (ta 1); (k, n) of
@@ -112,13 +123,13 @@ gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.0f);
 
-    load_a<TA>(as, a, atype, a_row_bytes, m0, M, 0, K);
-    load_b<TB, BT>(bs, b, b_row_bytes, n0, N, 0, K);
+    load_a<TA>(as, a, atype, a_row_bytes, m0, M, kb, K);
+    load_b<TB, BT>(bs, b, b_row_bytes, n0, N, kb, K);
     __syncthreads();
     /* Step t multiplies buffer t%2 and fills the other with step t+1: one barrier per step, and
      * warps done with their products go on to the next loads while others still multiply.
      * The buffer being filled was last read in step t-1, which every thread has left. */
-    for (int64_t k0 = 0, t = 0; k0 < K; k0 += TILE_K, t++) {
+    for (int64_t k0 = kb, t = 0; k0 < ke; k0 += TILE_K, t++) {
         const int cur = (int)(t & 1), next = cur ^ 1;
         const lcu_bf16 *at = as + cur * TILE_A_ELEMS, *bt = bs + cur * TILE_B_ELEMS;
         for (int kk = 0; kk < TILE_K; kk += 16) {
@@ -135,7 +146,7 @@ gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *
             for (int i = 0; i < 2; i++)
                 for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
         }
-        if (k0 + TILE_K < K) {
+        if (k0 + TILE_K < ke) {
             load_a<TA>(as + next * TILE_A_ELEMS, a, atype, a_row_bytes, m0, M, k0 + TILE_K, K);
             load_b<TB, BT>(bs + next * TILE_B_ELEMS, b, b_row_bytes, n0, N, k0 + TILE_K, K);
         }
@@ -156,6 +167,62 @@ gemm_tiles(const uint8_t *a, int32_t atype, int64_t a_row_bytes, const uint8_t *
             *out = beta != 0.0f ? v + beta * *out : v;
         }
     }
+}
+
+/* ---- split-K ------------------------------------------------------------------------------------ */
+
+#define SPLIT_MIN_STEPS 8 /* K-steps per slice at least: below, the partials' traffic and the sum
+                           * cost more than the parallelism gains */
+#define SPLIT_MAX_DEVICES 16
+#define SUM_THREADS 256
+
+/* C = alpha·(part[0] + ... + part[S-1]) + beta·C for part [S][M][N]: one thread per element of
+ * C, the slices added in the order 0..S-1. */
+__global__ void __launch_bounds__(SUM_THREADS)
+gemm_split_sum(const float *part, int splits, int64_t M, int64_t N, float alpha, float beta, float *c, int64_t ldc) {
+    const int64_t mn = M * N, i = (int64_t)blockIdx.x * SUM_THREADS + threadIdx.x;
+    if (i >= mn) return;
+    float v = 0.0f;
+    for (int z = 0; z < splits; z++) v += part[z * mn + i];
+    float *out = c + (i / N) * ldc + i % N;
+    v *= alpha;
+    *out = beta != 0.0f ? v + beta * *out : v;
+}
+
+/* The current device's multiprocessor count, asked once per device (cudaGetDeviceProperties is
+ * slow); 0 when it cannot be had (then K is not split). */
+static int device_sms(void) {
+    static std::atomic<int> sms[SPLIT_MAX_DEVICES];
+    int d = 0;
+    if (cudaGetDevice(&d) != cudaSuccess || d < 0 || d >= SPLIT_MAX_DEVICES) {
+        cudaGetLastError();
+        return 0;
+    }
+    int n = sms[d].load(std::memory_order_relaxed);
+    if (n == 0) {
+        cudaDeviceProp p;
+        if (cudaGetDeviceProperties(&p, d) != cudaSuccess) {
+            cudaGetLastError();
+            return 0;
+        }
+        n = p.multiProcessorCount > 0 ? p.multiProcessorCount : 1;
+        sms[d].store(n, std::memory_order_relaxed);
+    }
+    return n;
+}
+
+/* Two blocks fit on a multiprocessor (__launch_bounds__ above), so a grid of fewer than twice the
+ * SM count leaves some idle: split K into enough slices to reach about that, each of at least
+ * SPLIT_MIN_STEPS K-steps, all of one length but a shorter last. The workspace, S·M·N floats,
+ * stays under 4·SMs·TILE_M·TILE_N floats (17 MiB on 132 SMs): S·tiles < 2·SMs + tiles. */
+int lcu_gemm_splits(int64_t M, int64_t N, int64_t K) {
+    if (M <= 0 || N <= 0 || K <= 0) return 1;
+    const int64_t tiles = lcu_cdiv(M, TILE_M) * lcu_cdiv(N, TILE_N), steps = lcu_cdiv(K, TILE_K);
+    const int64_t target = 2 * (int64_t)device_sms();
+    if (tiles >= target || steps < 2 * SPLIT_MIN_STEPS) return 1;
+    const int64_t want = lcu_cdiv(target, tiles), most = steps / SPLIT_MIN_STEPS;
+    const int64_t splits = want < most ? want : most;
+    return (int)lcu_cdiv(steps, lcu_cdiv(steps, splits)); /* no empty slice */
 }
 
 /* ---- few rows: one warp per output column ------------------------------------------------------ */
@@ -225,11 +292,28 @@ struct gemm_launch {
                    (const uint8_t *)a->data, a->type, dq_row_bytes(a->type, a->ld), (const uint8_t *)b->data,
                    dq_row_bytes(b->type, b->ld), M, N, K, alpha, beta, c, ldc);
     }
+    /* K split when lcu_gemm_splits says so and the workspace is to be had (this thread's scratch:
+     * allocated by the first such GEMM, grown by a larger one), else in one pass. */
     template <int TA, int TB, int BT> void tiles() {
         auto *k = gemm_tiles<TA, TB, BT>;
-        LCU_LAUNCH(k, dim3((unsigned)lcu_cdiv(N, TILE_N), (unsigned)lcu_cdiv(M, TILE_M)), dim3(TILE_THREADS), 0, s,
-                   (const uint8_t *)a->data, a->type, dq_row_bytes(a->type, a->ld), (const uint8_t *)b->data,
-                   dq_row_bytes(b->type, b->ld), M, N, K, alpha, beta, c, ldc);
+        const unsigned gx = (unsigned)lcu_cdiv(N, TILE_N), gy = (unsigned)lcu_cdiv(M, TILE_M);
+        const uint8_t *ad = (const uint8_t *)a->data, *bd = (const uint8_t *)b->data;
+        const int64_t arb = dq_row_bytes(a->type, a->ld), brb = dq_row_bytes(b->type, b->ld);
+        const int splits = lcu_gemm_splits(M, N, K);
+        float *part = splits > 1 ? (float *)lcu_scratch(s, LCU_SCRATCH_SPLITK, (size_t)(splits * M * N) * sizeof(float))
+                                 : NULL;
+        if (!part) {
+            LCU_LAUNCH(k, dim3(gx, gy), dim3(TILE_THREADS), 0, s, ad, a->type, arb, bd, brb, M, N, K, K, alpha, beta,
+                       c, ldc, (int64_t)0);
+            return;
+        }
+        const int64_t k_len = TILE_K * lcu_cdiv(lcu_cdiv(K, TILE_K), splits);
+        LCU_LAUNCH(k, dim3(gx, gy, (unsigned)splits), dim3(TILE_THREADS), 0, s, ad, a->type, arb, bd, brb, M, N, K,
+                   k_len, 1.0f, 0.0f, part, N, M * N);
+        auto *sum = gemm_split_sum;
+        LCU_LAUNCH(sum, dim3((unsigned)lcu_cdiv(M * N, SUM_THREADS)), dim3(SUM_THREADS), 0, s, (const float *)part,
+                   splits, M, N, alpha, beta, c, ldc);
+        lcu_scratch_done(s);
     }
     template <int BT> void run() {
         if (M <= ROWS_MAX && b->trans) {

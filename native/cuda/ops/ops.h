@@ -54,6 +54,9 @@ int lcu_gemm_supports(int32_t type);
 const char *lcu_gemm_path(void);
 /* Overrides LORA4J_CUDA_GEMM (tests: to run the same cases under each path); NULL re-reads it. */
 void lcu_gemm_set_path(const char *name);
+/* The number of slices lcu_gemm's wmma tiles split K into for C = op(A)[M][K]·op(B)[K][N] on
+ * the current device: 1 when C's tiles fill the GPU or K is short (split-K, ops/gemm.cu). */
+int lcu_gemm_splits(int64_t M, int64_t N, int64_t K);
 
 /* Stored rows row0..row0+n_rows-1 of w (any type lcu_gemm_supports; w->trans is ignored) to
  * dense bf16 out[n_rows][w->cols]: each value bf16 of the CPU engine's dequantized value. */

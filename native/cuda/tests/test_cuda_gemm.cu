@@ -3,7 +3,9 @@
  * cores do, and the few-rows path (M <= 8 with B transposed: the decoding projection), which
  * multiplies the f32 operands, so its reference does not round. B is dequantized by the CPU
  * engine. Covered: every B type in both orientations, both A types and orientations, sizes that
- * are not tile multiples, padded row strides, alpha, beta, and C not read when beta is 0.
+ * are not tile multiples, padded row strides, alpha, beta, and C not read when beta is 0; and
+ * split-K (few C tiles, long K: LoRA's gradients), in every orientation, with a short last slice,
+ * its result the same bits when run again.
  *
  * Built with nvcc, the cases run under each path of lcu_gemm that loads: the wmma kernels, then
  * cuBLAS (B dequantized to bf16, both operands rounded to bf16 whatever the shape) in one chunk
@@ -83,6 +85,14 @@ static void check_gemm(const gemm_case &g, unsigned seed) {
     LCU_TEST_CUDA(cudaGetLastError());
     LCU_TEST_CUDA(cudaDeviceSynchronize());
     lcu_test_download(got.data(), dc, got.size());
+    /* split-K adds its partials in a fixed order: the same bits every run */
+    if (g.beta == 0.0f && lcu_gemm_splits(g.M, g.N, g.K) > 1) {
+        std::vector<float> again(c0.size());
+        lcu_gemm(0, &a.m, &b.m, g.alpha, g.beta, dc, ldc);
+        LCU_TEST_CUDA(cudaDeviceSynchronize());
+        lcu_test_download(again.data(), dc, again.size());
+        LCU_TEST_CHECK(memcmp(again.data(), got.data(), got.size() * sizeof(float)) == 0, "split-K run to run");
+    }
 
     /* bf16 operands: the tensor-core tiles (lcu_gemm's choice of kernel), or cuBLAS always */
     const bool tensor_cores = strcmp(lcu_gemm_path(), "cublas") == 0 || !(g.M <= 8 && g.tb);
@@ -117,8 +127,9 @@ static void check_gemm(const gemm_case &g, unsigned seed) {
     }
     LCU_TEST_CHECK(bad == 0, "A type %d ta %d, B type %d tb %d, M %lld N %lld K %lld, alpha %g beta %g: %lld bad", g.atype,
                    g.ta, g.btype, g.tb, (long long)g.M, (long long)g.N, (long long)g.K, g.alpha, g.beta, (long long)bad);
-    printf("A %2d ta %d  B %2d tb %d  M %3lld N %3lld K %3lld  alpha %4.1f beta %.0f: worst err/tol %.3f\n", g.atype, g.ta,
-           g.btype, g.tb, (long long)g.M, (long long)g.N, (long long)g.K, g.alpha, g.beta, worst);
+    printf("A %2d ta %d  B %2d tb %d  M %3lld N %3lld K %4lld  alpha %4.1f beta %.0f  K slices %d: worst err/tol %.3f\n",
+           g.atype, g.ta, g.btype, g.tb, (long long)g.M, (long long)g.N, (long long)g.K, g.alpha, g.beta,
+           lcu_gemm_splits(g.M, g.N, g.K), worst);
     cudaFree(a.dev);
     cudaFree(b.dev);
     cudaFree(dc);
@@ -160,6 +171,28 @@ static void run_cases(void) {
     /* the few-rows path on dense weights, K not a multiple of 8 */
     check_gemm({F32, F32, 0, 1, 8, 19, 45, 1.0f, 0.0f, 3, 1}, seed++);
     check_gemm({BF16, BF16, 1, 1, 3, 40, 45, 1.0f, 1.0f, 2, 0}, seed++);
+
+    /* split-K: C of one to four tiles over a long K (the emulation has 4 SMs, a GPU ~132: both
+     * split these), K not a multiple of the K-step, a short last slice */
+    const gemm_case splits[] = {
+        {BF16, F32, 1, 0, 200, 16, 600, 0.5f, 1.0f, 3, 0}, /* dB = s·dYᵀ·h */
+        {F32, BF16, 1, 0, 16, 200, 600, 1.0f, 1.0f, 0, 5}, /* dA = dhᵀ·x */
+        {BF16, F32, 0, 1, 130, 16, 1000, 1.0f, 0.0f, 0, 0}, /* h = x·Aᵀ */
+        {F32, BF16, 0, 0, 133, 70, 700, 1.0f, 1.0f, 0, 0},
+        {BF16, LORA4J_TYPE_Q4_K, 0, 1, 37, 40, 1024, 1.0f, 1.0f, 0, 0},
+        {F32, LORA4J_TYPE_Q4_K, 1, 0, 37, 256, 600, 1.0f, 0.0f, 0, 2},
+        {BF16, LORA4J_TYPE_Q8_0, 0, 0, 20, 64, 777, 0.5f, 0.0f, 0, 0},
+    };
+    std::vector<gemm_case> cases(splits, splits + sizeof splits / sizeof *splits);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int beta = 0; beta < 2; beta++)
+                cases.push_back({ta ? F32 : BF16, tb ? BF16 : F32, ta, tb, 37, 20, 1000, 2.0f, (float)beta, 2, 1});
+    for (const gemm_case &g : cases) {
+        LCU_TEST_CHECK(lcu_gemm_splits(g.M, g.N, g.K) > 1, "M %lld N %lld K %lld not split", (long long)g.M,
+                       (long long)g.N, (long long)g.K);
+        check_gemm(g, seed++);
+    }
 }
 
 int main(void) {
