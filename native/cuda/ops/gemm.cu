@@ -214,7 +214,7 @@ static int device_sms(void) {
 /* Two blocks fit on a multiprocessor (__launch_bounds__ above), so a grid of fewer than twice the
  * SM count leaves some idle: split K into enough slices to reach about that, each of at least
  * SPLIT_MIN_STEPS K-steps, all of one length but a shorter last. The workspace, S·M·N floats,
- * stays under 4·SMs·TILE_M·TILE_N floats (17 MiB on 132 SMs): S·tiles < 2·SMs + tiles. */
+ * stays under 4·SMs·TILE_M·TILE_N floats (16.5 MiB on 132 SMs): S·tiles < 2·SMs + tiles. */
 int lcu_gemm_splits(int64_t M, int64_t N, int64_t K) {
     if (M <= 0 || N <= 0 || K <= 0) return 1;
     const int64_t tiles = lcu_cdiv(M, TILE_M) * lcu_cdiv(N, TILE_N), steps = lcu_cdiv(K, TILE_K);
