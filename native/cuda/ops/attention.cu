@@ -109,6 +109,11 @@ static void launch(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse) {
 }
 
 void lcu_attention(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse) {
+    if (att_mma_applies(a->head_dim)) lcu_attention_mma(s, a, out, lse);
+    else lcu_attention_fma(s, a, out, lse);
+}
+
+void lcu_attention_fma(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse) {
     if (a->n_rows <= 0 || a->n_seq <= 0) return;
     switch (att_dims_per_lane(a->head_dim)) {
     case 2: launch<2>(s, a, out, lse); break;
