@@ -1,4 +1,5 @@
-/* Training attention forward over packed rows (ops.h lcu_attention), flash style: a block takes
+/* Training attention forward over packed rows on f32 FMAs (ops.h lcu_attention_fma; lcu_attention
+ * dispatches here unless attention_mma.cu applies), flash style: a block takes
  * BQ queries of one (row, head) and walks the key tiles they can see with an online softmax, so
  * no score matrix larger than [BQ][32] ever exists. Tiling: attention_tile.cuh.
  *   per key tile: S = scale·Q Kᵀ (lane = key), m' = max(m, rowmax S), P = exp(S - m'),

@@ -1,4 +1,5 @@
-/* Training attention backward (ops.h lcu_attention_backward), flash-attention-2 style: the
+/* Training attention backward on f32 FMAs (ops.h lcu_attention_fma_backward; lcu_attention_backward
+ * dispatches here unless attention_mma_backward.cu applies), flash-attention-2 style: the
  * probabilities are recomputed from q, k and the forward's lse, never stored.
  *   P = exp(scale·Q Kᵀ - lse) (masked), dP = dO Vᵀ, D = rowsum(dO ∘ O), dS = P ∘ (dP - D)
  *   dQ = scale·dS K,  dK = scale·dSᵀ Q,  dV = Pᵀ dO

@@ -136,9 +136,9 @@ void lcu_attention(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse);
  * [N][n_head*hd] f32 and the forward's out. */
 void lcu_attention_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
                             const float *dout, float *dq, float *dk, float *dv);
-/* The two kernel families behind them: tensor cores (wmma, bf16 operands including P, dO and dS,
- * f32 accumulation) when head_dim is a multiple of 16 up to 128, f32 FMAs for any head_dim.
- * lcu_attention(_backward) choose; these let a test run each. */
+/* The two kernel families behind them: f32 FMAs for any head_dim, and tensor cores (wmma, bf16
+ * operands including P, dO and dS, f32 accumulation) for head_dim a multiple of 16 up to 128
+ * only, which lcu_attention(_backward) choose when they apply. Declared so a test runs each. */
 void lcu_attention_fma(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse);
 void lcu_attention_fma_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
                                 const float *dout, float *dq, float *dk, float *dv);
