@@ -42,7 +42,7 @@ __global__ void __launch_bounds__(ATM_THREADS) attention_mma_kernel(lcu_attn a, 
     const int mr = 16 * (warp % 4), nc = 16 * (warp / 4), dh = (warp / 4) * (W / 2), i0 = warp * RPW;
     const float scale = 1.0f / sqrtf((float)hd);
 
-    att_load_tile(qs, LH, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd, hd);
+    att_load_tile_bf16(qs, LH, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
     att_load_seg(segq, a.seg + base, t0, BQ, a.n_seq);
     for (int e = threadIdx.x; e < BQ * LO; e += blockDim.x) os[e] = 0.0f;
 
@@ -58,8 +58,8 @@ __global__ void __launch_bounds__(ATM_THREADS) attention_mma_kernel(lcu_attn a, 
         att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
         __syncthreads();
         if (!*flag) continue; /* uniform: every thread reads the same flag */
-        att_load_tile(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, hd);
-        att_load_tile(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, hd);
+        att_load_tile_bf16(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd);
+        att_load_tile_bf16(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd);
         __syncthreads();
 
         {

@@ -91,8 +91,8 @@ attention_mma_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const
     const int warp = threadIdx.x / 32, mr = 16 * (warp % 4), nc = 16 * (warp / 4), dh = (warp / 4) * (W / 2);
     const float scale = 1.0f / sqrtf((float)hd);
 
-    att_load_tile(qs, LH, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd, hd);
-    att_load_tile(dos, LH, dout + base * ldq + h * hd, ldq, t0, BQ, nq, hd, hd);
+    att_load_tile_bf16(qs, LH, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
+    att_load_tile_bf16(dos, LH, dout + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
     att_load_seg(segq, a.seg + base, t0, BQ, a.n_seq);
     for (int i = threadIdx.x; i < BQ; i += blockDim.x) lses[i] = i < nq ? lse[(base + t0 + i) * a.n_head + h] : 0.0f;
     att_rowdot(dd, dout + base * ldq + h * hd, out + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
@@ -108,8 +108,8 @@ attention_mma_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const
         att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
         __syncthreads();
         if (!*flag) continue;
-        att_load_tile(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, hd);
-        att_load_tile(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, hd);
+        att_load_tile_bf16(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd);
+        att_load_tile_bf16(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd);
         __syncthreads();
         atm_scores(qs + mr * LH, ks + nc * LH, dos + mr * LH, vs + nc * LH, LH, hd, ss + mr * LS + nc,
                    dps + mr * LS + nc, LS);
@@ -158,8 +158,8 @@ attention_mma_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, cons
     const int warp = threadIdx.x / 32, mr = 16 * (warp % 4), nc = 16 * (warp / 4), dh = (warp / 4) * (W / 2);
     const float scale = 1.0f / sqrtf((float)hd);
 
-    att_load_tile(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BKV, nk, hd, hd);
-    att_load_tile(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BKV, nk, hd, hd);
+    att_load_tile_bf16(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BKV, nk, hd);
+    att_load_tile_bf16(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BKV, nk, hd);
     att_load_seg(segk, a.seg + base, k0, BKV, a.n_seq);
 
     atm_acc ak[W / 32], av[W / 32];
@@ -175,8 +175,8 @@ attention_mma_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, cons
             att_mark_visible(flag, segq, q0, nq, segk, k0, nk);
             __syncthreads();
             if (!*flag) continue;
-            att_load_tile(qs, LH, a.q + base * ldq + h * hd, ldq, q0, BQ, nq, hd, hd);
-            att_load_tile(dos, LH, dout + base * ldq + h * hd, ldq, q0, BQ, nq, hd, hd);
+            att_load_tile_bf16(qs, LH, a.q + base * ldq + h * hd, ldq, q0, BQ, nq, hd);
+            att_load_tile_bf16(dos, LH, dout + base * ldq + h * hd, ldq, q0, BQ, nq, hd);
             for (int i = threadIdx.x; i < BQ; i += blockDim.x) lses[i] = i < nq ? lse[(base + q0 + i) * a.n_head + h] : 0.0f;
             att_rowdot(dd, dout + base * ldq + h * hd, out + base * ldq + h * hd, ldq, q0, BQ, nq, hd);
             __syncthreads();

@@ -33,7 +33,7 @@ struct __align__(16) att_f4 {
     float x, y, z, w;
 };
 
-/* Four floats from 16-byte aligned shared memory in one load. */
+/* Four floats from 16-byte aligned memory in one load. */
 __device__ static inline att_f4 att_ld4(const float *p) { return *(const att_f4 *)p; }
 
 /* acc += a·b over four lanes of a vector. */
@@ -57,6 +57,42 @@ __device__ static inline void att_load_tile(D *dst, int sld, const T *src, int64
     for (int e = threadIdx.x; e < rows * w; e += blockDim.x) {
         const int i = e / w, d = e % w;
         att_st(dst + i * sld + d, (i < n_valid && d < hd) ? lcu_ld_f32(src[(r0 + i) * ld + d]) : 0.0f);
+    }
+}
+
+struct __align__(16) att_bf16x8 {
+    lcu_bf16 v[8];
+};
+
+/* Eight elements from 16-byte aligned memory as bf16 (exact for bf16, rounded for f32). */
+__device__ static inline att_bf16x8 att_ld8(const lcu_bf16 *p) { return *(const att_bf16x8 *)p; }
+__device__ static inline att_bf16x8 att_ld8(const float *p) {
+    const att_f4 a = att_ld4(p), b = att_ld4(p + 4);
+    const float y[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
+    att_bf16x8 h;
+    for (int i = 0; i < 8; i++) h.v[i] = __float2bfloat16(y[i]);
+    return h;
+}
+
+/* att_load_tile into bf16 columns [0, hd) (the tensor-core kernels' operands): 16-byte accesses
+ * where the head slices allow (hd a multiple of 8, rows 16-byte aligned: dense q, k, v, dout
+ * from cudaMalloc), else att_load_tile's element at a time. dst rows must be 16-byte aligned. */
+template <class T>
+__device__ static inline void att_load_tile_bf16(lcu_bf16 *dst, int sld, const T *src, int64_t ld, int64_t r0,
+                                                 int rows, int n_valid, int hd) {
+    const int vec = hd % 8 == 0 && (ld * (int64_t)sizeof(T)) % 16 == 0 && (uintptr_t)src % 16 == 0;
+    if (!vec) {
+        att_load_tile(dst, sld, src, ld, r0, rows, n_valid, hd, hd);
+        return;
+    }
+    const int per_row = hd / 8;
+    for (int e = threadIdx.x; e < rows * per_row; e += blockDim.x) {
+        const int i = e / per_row, d = 8 * (e % per_row);
+        att_bf16x8 h;
+        if (i < n_valid) h = att_ld8(src + (r0 + i) * ld + d);
+        else
+            for (int c = 0; c < 8; c++) h.v[c] = __float2bfloat16(0.0f);
+        *(att_bf16x8 *)(dst + i * sld + d) = h;
     }
 }
 

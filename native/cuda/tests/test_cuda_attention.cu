@@ -4,7 +4,8 @@
  *     read the same bf16-rounded values in f32/double) over packed rows with segments, a
  *     resumed segment, padding and partial tiles, GQA and MHA, head_dim 64, 48, 128, 200, 37, 16
  *     and 32 (each tiling width, dims not a multiple of 4), rows shorter than a tile, on the FMA
- *     kernels and, for head_dim a multiple of 16 up to 128, the tensor-core ones; padding must give
+ *     kernels and, for head_dim a multiple of 16 up to 128, the tensor-core ones (once more with
+ *     inputs not 16-byte aligned, for their element-wise tile loads); padding must give
  *     exactly 0 (out, lse, gradients); central finite differences of the double forward
  *     spot-check the kernel's gradients;
  *   - the CPU trainer (l4_train_attn_*) on the same data: it lets a padding token see itself
@@ -49,15 +50,24 @@ static fvec rnd(size_t n, unsigned seed, float a) {
     return v;
 }
 
+/* A device copy of v starting `shift` elements into its allocation *mem (shift 1: rows of an
+ * even number of elements lose their 16-byte alignment). */
+template <class T> static T *upload_at(const std::vector<T> &v, int shift, T **mem) {
+    std::vector<T> b(v.size() + shift);
+    memcpy((void *)(b.data() + shift), v.data(), sizeof(T) * v.size());
+    *mem = lcu_test_upload(b.data(), b.size());
+    return *mem + shift;
+}
+
 /* rnd() rounded to bf16 (the values the training kernels read), and a device copy in bf16. */
-static fvec rnd_bf16(size_t n, unsigned seed, float a, lcu_bf16 **dev) {
+static fvec rnd_bf16(size_t n, unsigned seed, float a, int shift, lcu_bf16 **mem, lcu_bf16 **dev) {
     fvec v = rnd(n, seed, a);
     std::vector<lcu_bf16> b(n);
     for (size_t i = 0; i < n; i++) {
         b[i] = __float2bfloat16(v[i]);
         v[i] = __bfloat162float(b[i]);
     }
-    *dev = lcu_test_upload(b.data(), n);
+    *dev = upload_at(b, shift, mem);
     return v;
 }
 
@@ -164,22 +174,28 @@ typedef struct path {
     void (*backward)(lcu_stream, const lcu_attn *, const lcu_bf16 *, const float *, const float *, float *, float *,
                      float *);
     double out_bound, grad_bound;
+    int shift; /* q, k, v and dout this many elements past an aligned start */
 } path;
 
-static const path FMA = {"fma", lcu_attention_fma, lcu_attention_fma_backward, 4e-3, 1e-4};
-static const path MMA = {"mma", lcu_attention_mma, lcu_attention_mma_backward, 5e-3, 8e-3};
+static const path FMA = {"fma", lcu_attention_fma, lcu_attention_fma_backward, 4e-3, 1e-4, 0};
+static const path MMA = {"mma", lcu_attention_mma, lcu_attention_mma_backward, 5e-3, 8e-3, 0};
+/* the tensor-core kernels' tile loads fall back to one element at a time */
+static const path MMA_UNALIGNED = {"mma, rows not 16-byte aligned", lcu_attention_mma, lcu_attention_mma_backward,
+                                   5e-3, 8e-3, 1};
 
 static void test_training(const cfg *c, unsigned seed, const path *pa) {
     printf("training (%s): rows %lld seq %lld heads %d/%d hd %d\n", pa->name, (long long)c->n_rows,
            (long long)c->n_seq, c->n_head, c->n_head_kv, c->hd);
     const size_t N = (size_t)(c->n_rows * c->n_seq), nh = (size_t)c->n_head, ldq = nh * c->hd,
                  ldk = (size_t)c->n_head_kv * c->hd;
-    lcu_bf16 *d_q, *d_k, *d_v;
-    fvec q = rnd_bf16(N * ldq, seed, 1.5f, &d_q), k = rnd_bf16(N * ldk, seed + 1, 1.5f, &d_k);
-    fvec v = rnd_bf16(N * ldk, seed + 2, 1.0f, &d_v), dout = rnd(N * ldq, seed + 3, 1.0f);
+    lcu_bf16 *m_q, *m_k, *m_v, *d_q, *d_k, *d_v;
+    float *m_dout;
+    fvec q = rnd_bf16(N * ldq, seed, 1.5f, pa->shift, &m_q, &d_q);
+    fvec k = rnd_bf16(N * ldk, seed + 1, 1.5f, pa->shift, &m_k, &d_k);
+    fvec v = rnd_bf16(N * ldk, seed + 2, 1.0f, pa->shift, &m_v, &d_v), dout = rnd(N * ldq, seed + 3, 1.0f);
     const std::vector<int32_t> seg = make_segments(c);
 
-    float *d_dout = lcu_test_upload(dout.data(), dout.size());
+    float *d_dout = upload_at(dout, pa->shift, &m_dout);
     int32_t *d_seg = lcu_test_upload(seg.data(), seg.size());
     lcu_bf16 *d_out = lcu_test_alloc<lcu_bf16>(N * ldq);
     float *d_lse = lcu_test_alloc<float>(N * nh), *d_dq = lcu_test_alloc<float>(N * ldq);
@@ -257,7 +273,7 @@ static void test_training(const cfg *c, unsigned seed, const path *pa) {
     printf("  %-46s err %.2e (bound 1e-02)\n", "finite differences (9 entries)", worst);
     LCU_TEST_CHECK(worst <= 1e-2, "finite differences: error %.3e", worst);
 
-    cudaFree(d_q), cudaFree(d_k), cudaFree(d_v), cudaFree(d_dout), cudaFree(d_seg), cudaFree(d_out);
+    cudaFree(m_q), cudaFree(m_k), cudaFree(m_v), cudaFree(m_dout), cudaFree(d_seg), cudaFree(d_out);
     cudaFree(d_lse), cudaFree(d_dq), cudaFree(d_dk), cudaFree(d_dv);
 }
 
@@ -372,6 +388,7 @@ int main(void) {
         test_training(&cases[i], 10 * (unsigned)i + 1, &FMA);
         if (cases[i].hd % 16 == 0 && cases[i].hd <= 128) test_training(&cases[i], 10 * (unsigned)i + 1, &MMA);
     }
+    test_training(&cases[5], 61, &MMA_UNALIGNED);
     test_decode(4, 2, 64, 40, 101);
     test_decode(6, 2, 96, 9, 111);
     test_decode(2, 2, 48, 7, 121);
