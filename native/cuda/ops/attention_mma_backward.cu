@@ -17,8 +17,9 @@
 
 using namespace nvcuda;
 
-/* Shared memory of both kernels for width W, in bytes: ATM_BQ-row and ATM_BK-row operand pairs,
- * two f32 score tiles, two bf16 probability tiles, per-row lse and D, segments and the flag. */
+/* Shared memory for width W, in bytes, of the dk/dv kernel (the dq kernel needs one bf16 tile
+ * less and gets the same): ATM_BQ-row and ATM_BK-row operand pairs, two f32 score tiles, two
+ * bf16 probability tiles, per-row lse and D, segments and the flag. */
 template <int W> static constexpr size_t atm_bwd_smem() {
     return 2 * 2 * (size_t)(ATM_BQ + ATM_BK) * (W + ATM_HPAD) + 2 * 4 * (size_t)ATM_BQ * (ATM_BK + ATM_FPAD) +
            2 * 2 * (size_t)ATM_BQ * (ATM_BK + ATM_HPAD) + 2 * 4 * (size_t)ATM_BQ + 4 * (size_t)(ATM_BQ + ATM_BK + 1);
@@ -80,7 +81,7 @@ attention_mma_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const
     float *ss = (float *)(vs + BK * LH); /* [BQ][LS] S, then the staging tiles */
     float *dps = ss + BQ * LS;           /* [BQ][LS] dP */
     lcu_bf16 *dss = (lcu_bf16 *)(dps + BQ * LS); /* [BQ][LP] dS */
-    float *lses = (float *)(dss + 2 * BQ * LP), *dd = lses + BQ; /* (the P tile's room is unused) */
+    float *lses = (float *)(dss + BQ * LP), *dd = lses + BQ;
     int32_t *segq = (int32_t *)(dd + BQ), *segk = segq + BQ, *flag = segk + BK;
 
     const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
