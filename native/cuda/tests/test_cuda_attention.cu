@@ -5,7 +5,8 @@
  *     resumed segment, padding and partial tiles, GQA and MHA, head_dim 64, 48, 128, 200, 37, 16
  *     and 32 (each tiling width, dims not a multiple of 4), rows shorter than a tile, on the FMA
  *     kernels and, for head_dim a multiple of 16 up to 128, the tensor-core ones (once more with
- *     inputs not 16-byte aligned, for their element-wise tile loads); padding must give
+ *     inputs not 16-byte aligned, for their element-wise tile loads), lcu_attention(_backward)
+ *     giving bitwise the results of the family they should pick; padding must give
  *     exactly 0 (out, lse, gradients); central finite differences of the double forward
  *     spot-check the kernel's gradients;
  *   - the CPU trainer (l4_train_attn_*) on the same data: it lets a padding token see itself
@@ -183,7 +184,9 @@ static const path MMA = {"mma", lcu_attention_mma, lcu_attention_mma_backward, 5
 static const path MMA_UNALIGNED = {"mma, rows not 16-byte aligned", lcu_attention_mma, lcu_attention_mma_backward,
                                    5e-3, 8e-3, 1};
 
-static void test_training(const cfg *c, unsigned seed, const path *pa) {
+/* One case on one kernel family; `dispatched`: lcu_attention(_backward) must pick this family for
+ * the case (checked by their results being bitwise the family's). */
+static void test_training(const cfg *c, unsigned seed, const path *pa, int dispatched) {
     printf("training (%s): rows %lld seq %lld heads %d/%d hd %d\n", pa->name, (long long)c->n_rows,
            (long long)c->n_seq, c->n_head, c->n_head_kv, c->hd);
     const size_t N = (size_t)(c->n_rows * c->n_seq), nh = (size_t)c->n_head, ldq = nh * c->hd,
@@ -210,6 +213,17 @@ static void test_training(const cfg *c, unsigned seed, const path *pa) {
     fvec out(N * ldq), lse = download(d_lse, N * nh);
     for (size_t i = 0; i < out.size(); i++) out[i] = __bfloat162float(out_bf[i]);
     grads got = {download(d_dq, N * ldq), download(d_dk, N * ldk), download(d_dv, N * ldk)};
+    if (dispatched) {
+        lcu_attention(0, &a, d_out, d_lse);
+        lcu_attention_backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
+        std::vector<lcu_bf16> out_bf2(N * ldq);
+        lcu_test_sync();
+        lcu_test_download(out_bf2.data(), d_out, out_bf2.size());
+        const int same = memcmp(out_bf.data(), out_bf2.data(), sizeof(lcu_bf16) * out_bf.size()) == 0 &&
+                         download(d_lse, N * nh) == lse && download(d_dq, N * ldq) == got.dq &&
+                         download(d_dk, N * ldk) == got.dk && download(d_dv, N * ldk) == got.dv;
+        LCU_TEST_CHECK(same, "lcu_attention(_backward) did not run the %s kernels", pa->name);
+    }
 
     fvec rout, rlse;
     grads ref;
@@ -385,10 +399,11 @@ int main(void) {
     };
     /* every case on the FMA kernels, and on the tensor-core ones where lcu_attention picks them */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        test_training(&cases[i], 10 * (unsigned)i + 1, &FMA);
-        if (cases[i].hd % 16 == 0 && cases[i].hd <= 128) test_training(&cases[i], 10 * (unsigned)i + 1, &MMA);
+        const int mma = cases[i].hd % 16 == 0 && cases[i].hd <= 128;
+        test_training(&cases[i], 10 * (unsigned)i + 1, &FMA, !mma);
+        if (mma) test_training(&cases[i], 10 * (unsigned)i + 1, &MMA, 1);
     }
-    test_training(&cases[5], 61, &MMA_UNALIGNED);
+    test_training(&cases[5], 61, &MMA_UNALIGNED, 1);
     test_decode(4, 2, 64, 40, 101);
     test_decode(6, 2, 96, 9, 111);
     test_decode(2, 2, 48, 7, 121);
