@@ -1,4 +1,5 @@
-/* Training attention forward over packed rows (ops.h lcu_attention), flash style: a block takes
+/* Training attention forward over packed rows on f32 FMAs (ops.h lcu_attention_fma; lcu_attention
+ * dispatches here unless attention_mma.cu applies), flash style: a block takes
  * BQ queries of one (row, head) and walks the key tiles they can see with an online softmax, so
  * no score matrix larger than [BQ][32] ever exists. Tiling: attention_tile.cuh.
  *   per key tile: S = scale·Q Kᵀ (lane = key), m' = max(m, rowmax S), P = exp(S - m'),
@@ -109,6 +110,11 @@ static void launch(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse) {
 }
 
 void lcu_attention(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse) {
+    if (att_mma_applies(a->head_dim)) lcu_attention_mma(s, a, out, lse);
+    else lcu_attention_fma(s, a, out, lse);
+}
+
+void lcu_attention_fma(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse) {
     if (a->n_rows <= 0 || a->n_seq <= 0) return;
     switch (att_dims_per_lane(a->head_dim)) {
     case 2: launch<2>(s, a, out, lse); break;

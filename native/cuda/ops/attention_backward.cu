@@ -1,4 +1,5 @@
-/* Training attention backward (ops.h lcu_attention_backward), flash-attention-2 style: the
+/* Training attention backward on f32 FMAs (ops.h lcu_attention_fma_backward; lcu_attention_backward
+ * dispatches here unless attention_mma_backward.cu applies), flash-attention-2 style: the
  * probabilities are recomputed from q, k and the forward's lse, never stored.
  *   P = exp(scale·Q Kᵀ - lse) (masked), dP = dO Vᵀ, D = rowsum(dO ∘ O), dS = P ∘ (dP - D)
  *   dQ = scale·dS K,  dK = scale·dSᵀ Q,  dV = Pᵀ dO
@@ -10,21 +11,6 @@
 
 #include "ops/attention_tile.cuh"
 #include "ops/ops.h"
-
-/* d[i] = sum over dims of dout·out for rows q0 + i (warp w takes rows w, w + warps, ...), 0 past
- * n_valid. */
-__device__ static void att_rowdot(float *d, const float *dout, const lcu_bf16 *out, int64_t ld, int64_t q0,
-                                  int rows, int n_valid, int hd) {
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    for (int i = warp; i < rows; i += ATT_WARPS) {
-        float acc = 0.0f;
-        if (i < n_valid)
-            for (int e = lane; e < hd; e += 32)
-                acc = fmaf(dout[(q0 + i) * ld + e], __bfloat162float(out[(q0 + i) * ld + e]), acc);
-        acc = lcu_warp_reduce(acc, lcu_op_sum());
-        if (lane == 0) d[i] = acc;
-    }
-}
 
 /* dQ for BQ queries of one (row, head): walk the visible key tiles, lane = key for the scores. */
 template <int DPL>
@@ -224,6 +210,12 @@ static void launch(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const f
 
 void lcu_attention_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
                             const float *dout, float *dq, float *dk, float *dv) {
+    if (att_mma_applies(a->head_dim)) lcu_attention_mma_backward(s, a, out, lse, dout, dq, dk, dv);
+    else lcu_attention_fma_backward(s, a, out, lse, dout, dq, dk, dv);
+}
+
+void lcu_attention_fma_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
+                                const float *dout, float *dq, float *dk, float *dv) {
     if (a->n_rows <= 0 || a->n_seq <= 0) return;
     switch (att_dims_per_lane(a->head_dim)) {
     case 2: launch<2>(s, a, out, lse, dout, dq, dk, dv); break;

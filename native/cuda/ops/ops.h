@@ -126,7 +126,7 @@ void lcu_dropout_backward(lcu_stream s, const float *dout, float *dx, int64_t n,
  * sees token u <= t of the same row when seg[u] == seg[t] >= 0; padding (seg -1) outputs 0.
  * q [N][n_head*hd] and k, v [N][n_head_kv*hd] bf16 (N = n_rows*n_seq; the trainer saves them
  * so), q head h reads kv head h / (n_head/n_head_kv); scale 1/sqrt(hd); scores, softmax and
- * products in f32. out [N][n_head*hd] bf16; lse [N][n_head] the log-sum-exp of each query's
+ * accumulations in f32. out [N][n_head*hd] bf16; lse [N][n_head] the log-sum-exp of each query's
  * scaled scores (0 for padding). */
 typedef struct lcu_attn {
     const lcu_bf16 *q, *k, *v;
@@ -139,6 +139,15 @@ void lcu_attention(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse);
  * [N][n_head*hd] f32 and the forward's out. */
 void lcu_attention_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
                             const float *dout, float *dq, float *dk, float *dv);
+/* The two kernel families behind them: f32 FMAs for any head_dim, and tensor cores (wmma, bf16
+ * operands including P, dO and dS, f32 accumulation) for head_dim a multiple of 16 up to 128
+ * only, which lcu_attention(_backward) choose when they apply. Declared so a test runs each. */
+void lcu_attention_fma(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse);
+void lcu_attention_fma_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
+                                const float *dout, float *dq, float *dk, float *dv);
+void lcu_attention_mma(lcu_stream s, const lcu_attn *a, lcu_bf16 *out, float *lse);
+void lcu_attention_mma_backward(lcu_stream s, const lcu_attn *a, const lcu_bf16 *out, const float *lse,
+                                const float *dout, float *dq, float *dk, float *dv);
 
 /* Decoding attention against a KV cache of bf16 rows, layout [n_seq_max][n_head_kv][n_ctx][hd]
  * for one layer. kv_store writes the n new tokens' k, v ([n][n_head_kv*hd] f32) at (seq[i],

@@ -2,8 +2,11 @@
  * engine:
  *   - training forward (out, lse) and backward (dq, dk, dv) from bf16 q, k, v (the references
  *     read the same bf16-rounded values in f32/double) over packed rows with segments, a
- *     resumed segment, padding and partial tiles, GQA and MHA, head_dim 64, 48, 128, 200 and 37
- *     (each tiling width, dims not a multiple of 4), rows shorter than a tile; padding must give
+ *     resumed segment, padding and partial tiles, GQA and MHA, head_dim 64, 48, 128, 200, 37, 16
+ *     and 32 (each tiling width, dims not a multiple of 4), rows shorter than a tile, on the FMA
+ *     kernels and, for head_dim a multiple of 16 up to 128, the tensor-core ones (once more with
+ *     inputs not 16-byte aligned, for their element-wise tile loads), lcu_attention(_backward)
+ *     giving bitwise the results of the family they should pick; padding must give
  *     exactly 0 (out, lse, gradients); central finite differences of the double forward
  *     spot-check the kernel's gradients;
  *   - the CPU trainer (l4_train_attn_*) on the same data: it lets a padding token see itself
@@ -16,7 +19,10 @@
  * Errors are max |got - want| / max |want| (lcu_test_compare). out is bf16, rounded by up to
  * 2^-9 of its value: 4e-3. lse is f32: 1e-5. The gradients are f32 sums over <= 70 keys that use
  * the bf16 out for D = rowsum(dO∘O), as the double reference does: 1e-4. Against the CPU (D
- * from an f32 out; measured 3e-3) and the finite differences (the same, plus the step): 1e-2. */
+ * from an f32 out; measured 3e-3) and the finite differences (the same, plus the step): 1e-2.
+ * The tensor-core kernels round P (forward and backward), dO and dS to bf16 for their products:
+ * out measured <= 2.9e-3 (bound 5e-3), gradients against the double reference <= 3.6e-3 (bound
+ * 8e-3), against the CPU <= 6.7e-3 (the same 1e-2). */
 #include <math.h>
 #include <string.h>
 
@@ -45,15 +51,24 @@ static fvec rnd(size_t n, unsigned seed, float a) {
     return v;
 }
 
+/* A device copy of v starting `shift` elements into its allocation *mem (shift 1: rows of an
+ * even number of elements lose their 16-byte alignment). */
+template <class T> static T *upload_at(const std::vector<T> &v, int shift, T **mem) {
+    std::vector<T> b(v.size() + shift);
+    memcpy((void *)(b.data() + shift), v.data(), sizeof(T) * v.size());
+    *mem = lcu_test_upload(b.data(), b.size());
+    return *mem + shift;
+}
+
 /* rnd() rounded to bf16 (the values the training kernels read), and a device copy in bf16. */
-static fvec rnd_bf16(size_t n, unsigned seed, float a, lcu_bf16 **dev) {
+static fvec rnd_bf16(size_t n, unsigned seed, float a, int shift, lcu_bf16 **mem, lcu_bf16 **dev) {
     fvec v = rnd(n, seed, a);
     std::vector<lcu_bf16> b(n);
     for (size_t i = 0; i < n; i++) {
         b[i] = __float2bfloat16(v[i]);
         v[i] = __bfloat162float(b[i]);
     }
-    *dev = lcu_test_upload(b.data(), n);
+    *dev = upload_at(b, shift, mem);
     return v;
 }
 
@@ -153,40 +168,71 @@ static double max_abs(const fvec &x) {
     return m;
 }
 
-static void test_training(const cfg *c, unsigned seed) {
-    printf("training: rows %lld seq %lld heads %d/%d hd %d\n", (long long)c->n_rows, (long long)c->n_seq,
-           c->n_head, c->n_head_kv, c->hd);
+/* A kernel family (ops.h) and its bounds against the double reference: out, gradients. */
+typedef struct path {
+    const char *name;
+    void (*forward)(lcu_stream, const lcu_attn *, lcu_bf16 *, float *);
+    void (*backward)(lcu_stream, const lcu_attn *, const lcu_bf16 *, const float *, const float *, float *, float *,
+                     float *);
+    double out_bound, grad_bound;
+    int shift; /* q, k, v and dout this many elements past an aligned start */
+} path;
+
+static const path FMA = {"fma", lcu_attention_fma, lcu_attention_fma_backward, 4e-3, 1e-4, 0};
+static const path MMA = {"mma", lcu_attention_mma, lcu_attention_mma_backward, 5e-3, 8e-3, 0};
+/* the tensor-core kernels' tile loads fall back to one element at a time */
+static const path MMA_UNALIGNED = {"mma, rows not 16-byte aligned", lcu_attention_mma, lcu_attention_mma_backward,
+                                   5e-3, 8e-3, 1};
+
+/* One case on one kernel family; `dispatched`: lcu_attention(_backward) must pick this family for
+ * the case (checked by their results being bitwise the family's). */
+static void test_training(const cfg *c, unsigned seed, const path *pa, int dispatched) {
+    printf("training (%s): rows %lld seq %lld heads %d/%d hd %d\n", pa->name, (long long)c->n_rows,
+           (long long)c->n_seq, c->n_head, c->n_head_kv, c->hd);
     const size_t N = (size_t)(c->n_rows * c->n_seq), nh = (size_t)c->n_head, ldq = nh * c->hd,
                  ldk = (size_t)c->n_head_kv * c->hd;
-    lcu_bf16 *d_q, *d_k, *d_v;
-    fvec q = rnd_bf16(N * ldq, seed, 1.5f, &d_q), k = rnd_bf16(N * ldk, seed + 1, 1.5f, &d_k);
-    fvec v = rnd_bf16(N * ldk, seed + 2, 1.0f, &d_v), dout = rnd(N * ldq, seed + 3, 1.0f);
+    lcu_bf16 *m_q, *m_k, *m_v, *d_q, *d_k, *d_v;
+    float *m_dout;
+    fvec q = rnd_bf16(N * ldq, seed, 1.5f, pa->shift, &m_q, &d_q);
+    fvec k = rnd_bf16(N * ldk, seed + 1, 1.5f, pa->shift, &m_k, &d_k);
+    fvec v = rnd_bf16(N * ldk, seed + 2, 1.0f, pa->shift, &m_v, &d_v), dout = rnd(N * ldq, seed + 3, 1.0f);
     const std::vector<int32_t> seg = make_segments(c);
 
-    float *d_dout = lcu_test_upload(dout.data(), dout.size());
+    float *d_dout = upload_at(dout, pa->shift, &m_dout);
     int32_t *d_seg = lcu_test_upload(seg.data(), seg.size());
     lcu_bf16 *d_out = lcu_test_alloc<lcu_bf16>(N * ldq);
     float *d_lse = lcu_test_alloc<float>(N * nh), *d_dq = lcu_test_alloc<float>(N * ldq);
     float *d_dk = lcu_test_alloc<float>(N * ldk), *d_dv = lcu_test_alloc<float>(N * ldk);
 
     const lcu_attn a = {d_q, d_k, d_v, d_seg, c->n_rows, c->n_seq, c->n_head, c->n_head_kv, c->hd};
-    lcu_attention(0, &a, d_out, d_lse);
-    lcu_attention_backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
+    pa->forward(0, &a, d_out, d_lse);
+    pa->backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
     std::vector<lcu_bf16> out_bf(N * ldq);
     lcu_test_sync();
     lcu_test_download(out_bf.data(), d_out, out_bf.size());
     fvec out(N * ldq), lse = download(d_lse, N * nh);
     for (size_t i = 0; i < out.size(); i++) out[i] = __bfloat162float(out_bf[i]);
     grads got = {download(d_dq, N * ldq), download(d_dk, N * ldk), download(d_dv, N * ldk)};
+    if (dispatched) {
+        lcu_attention(0, &a, d_out, d_lse);
+        lcu_attention_backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
+        std::vector<lcu_bf16> out_bf2(N * ldq);
+        lcu_test_sync();
+        lcu_test_download(out_bf2.data(), d_out, out_bf2.size());
+        const int same = memcmp(out_bf.data(), out_bf2.data(), sizeof(lcu_bf16) * out_bf.size()) == 0 &&
+                         download(d_lse, N * nh) == lse && download(d_dq, N * ldq) == got.dq &&
+                         download(d_dk, N * ldk) == got.dk && download(d_dv, N * ldk) == got.dv;
+        LCU_TEST_CHECK(same, "lcu_attention(_backward) did not run the %s kernels", pa->name);
+    }
 
     fvec rout, rlse;
     grads ref;
     reference(c, seg.data(), q.data(), k.data(), v.data(), &rout, &rlse, dout.data(), out.data(), &ref);
-    lcu_test_compare("out vs double", out.data(), rout.data(), out.size(), 4e-3);
+    lcu_test_compare("out vs double", out.data(), rout.data(), out.size(), pa->out_bound);
     lcu_test_compare("lse vs double", lse.data(), rlse.data(), lse.size(), 1e-5);
-    lcu_test_compare("dq vs double", got.dq.data(), ref.dq.data(), got.dq.size(), 1e-4);
-    lcu_test_compare("dk vs double", got.dk.data(), ref.dk.data(), got.dk.size(), 1e-4);
-    lcu_test_compare("dv vs double", got.dv.data(), ref.dv.data(), got.dv.size(), 1e-4);
+    lcu_test_compare("dq vs double", got.dq.data(), ref.dq.data(), got.dq.size(), pa->grad_bound);
+    lcu_test_compare("dk vs double", got.dk.data(), ref.dk.data(), got.dk.size(), pa->grad_bound);
+    lcu_test_compare("dv vs double", got.dv.data(), ref.dv.data(), got.dv.size(), pa->grad_bound);
     int pad_nonzero = 0;
     for (size_t i = 0; i < N; i++)
         if (seg[i] < 0) {
@@ -211,10 +257,10 @@ static void test_training(const cfg *c, unsigned seed) {
             memset(&cout_[i * ldq], 0, sizeof(float) * ldq);
             memset(&clse[i * nh], 0, sizeof(float) * nh);
         }
-    lcu_test_compare("out vs CPU trainer", out.data(), cout_.data(), out.size(), 4e-3);
+    lcu_test_compare("out vs CPU trainer", out.data(), cout_.data(), out.size(), pa->out_bound);
     lcu_test_compare("lse vs CPU trainer", lse.data(), clse.data(), lse.size(), 1e-5);
     LCU_TEST_CUDA(cudaMemcpy(d_dout, cdout.data(), sizeof(float) * cdout.size(), cudaMemcpyHostToDevice));
-    lcu_attention_backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
+    pa->backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
     got = {download(d_dq, N * ldq), download(d_dk, N * ldk), download(d_dv, N * ldk)};
     lcu_test_compare("dq vs CPU trainer", got.dq.data(), cdq.data(), cdq.size(), 1e-2);
     lcu_test_compare("dk vs CPU trainer", got.dk.data(), cdk.data(), cdk.size(), 1e-2);
@@ -241,7 +287,7 @@ static void test_training(const cfg *c, unsigned seed) {
     printf("  %-46s err %.2e (bound 1e-02)\n", "finite differences (9 entries)", worst);
     LCU_TEST_CHECK(worst <= 1e-2, "finite differences: error %.3e", worst);
 
-    cudaFree(d_q), cudaFree(d_k), cudaFree(d_v), cudaFree(d_dout), cudaFree(d_seg), cudaFree(d_out);
+    cudaFree(m_q), cudaFree(m_k), cudaFree(m_v), cudaFree(m_dout), cudaFree(d_seg), cudaFree(d_out);
     cudaFree(d_lse), cudaFree(d_dq), cudaFree(d_dk), cudaFree(d_dv);
 }
 
@@ -348,8 +394,16 @@ int main(void) {
         {1, 70, 4, 1, 128}, /* all query heads on one kv head */
         {1, 40, 2, 1, 200}, /* the widest tiling (head_dim <= 256) */
         {3, 7, 2, 2, 37},   /* rows shorter than a tile, three of them; an odd head_dim */
+        {2, 70, 2, 1, 16},  /* the narrowest tensor-core head, two query tiles of 64 */
+        {1, 33, 3, 3, 32},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) test_training(&cases[i], 10 * (unsigned)i + 1);
+    /* every case on the FMA kernels, and on the tensor-core ones where lcu_attention picks them */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int mma = cases[i].hd % 16 == 0 && cases[i].hd <= 128;
+        test_training(&cases[i], 10 * (unsigned)i + 1, &FMA, !mma);
+        if (mma) test_training(&cases[i], 10 * (unsigned)i + 1, &MMA, 1);
+    }
+    test_training(&cases[5], 61, &MMA_UNALIGNED, 1);
     test_decode(4, 2, 64, 40, 101);
     test_decode(6, 2, 96, 9, 111);
     test_decode(2, 2, 48, 7, 121);
