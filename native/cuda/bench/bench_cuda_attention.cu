@@ -25,23 +25,6 @@ typedef struct family {
                      float *);
 } family;
 
-/* Mean milliseconds of fn over `iters` runs after one warm-up. */
-template <class F> static float time_ms(F fn, int iters) {
-    fn();
-    cudaEvent_t e0, e1;
-    LCU_TEST_CUDA(cudaEventCreate(&e0));
-    LCU_TEST_CUDA(cudaEventCreate(&e1));
-    LCU_TEST_CUDA(cudaEventRecord(e0, 0));
-    for (int i = 0; i < iters; i++) fn();
-    LCU_TEST_CUDA(cudaEventRecord(e1, 0));
-    lcu_test_sync();
-    float ms = 0.0f;
-    LCU_TEST_CUDA(cudaEventElapsedTime(&ms, e0, e1));
-    cudaEventDestroy(e0);
-    cudaEventDestroy(e1);
-    return ms / (float)iters;
-}
-
 static double rel_diff(const std::vector<float> &a, const std::vector<float> &b) {
     double max_ref = 0.0, max_diff = 0.0;
     for (size_t i = 0; i < a.size(); i++) {
@@ -81,8 +64,8 @@ static void run(const shape *s) {
     float ms_f[2], ms_b[2];
     for (int f = 0; f < 2; f++) {
         const family *fa = &fams[f];
-        ms_f[f] = time_ms([&] { fa->forward(0, &a, out, lse); }, 5);
-        ms_b[f] = time_ms([&] { fa->backward(0, &a, out, lse, dout, dq, dk, dv); }, 5);
+        ms_f[f] = lcu_test_time_ms([&] { fa->forward(0, &a, out, lse); }, 1, 5);
+        ms_b[f] = lcu_test_time_ms([&] { fa->backward(0, &a, out, lse, dout, dq, dk, dv); }, 1, 5);
         std::vector<lcu_bf16> ob(N * ldq);
         lcu_test_download(ob.data(), out, ob.size());
         outs[f].resize(ob.size());

@@ -20,23 +20,6 @@ struct shape {
     int64_t n_out, n_in;
 };
 
-/* Mean milliseconds of lcu_gemm over `iters` runs after two warm-ups. */
-static float time_gemm(const lcu_mat *a, const lcu_mat *b, float *c, int64_t ldc, int iters) {
-    for (int i = 0; i < 2; i++) lcu_gemm(0, a, b, 1.0f, 0.0f, c, ldc);
-    cudaEvent_t e0, e1;
-    LCU_TEST_CUDA(cudaEventCreate(&e0));
-    LCU_TEST_CUDA(cudaEventCreate(&e1));
-    LCU_TEST_CUDA(cudaEventRecord(e0, 0));
-    for (int i = 0; i < iters; i++) lcu_gemm(0, a, b, 1.0f, 0.0f, c, ldc);
-    LCU_TEST_CUDA(cudaEventRecord(e1, 0));
-    lcu_test_sync();
-    float ms = 0.0f;
-    LCU_TEST_CUDA(cudaEventElapsedTime(&ms, e0, e1));
-    cudaEventDestroy(e0);
-    cudaEventDestroy(e1);
-    return ms / (float)iters;
-}
-
 /* One GEMM under both paths: C[M][N] of op(A)·op(B), K the reduction. */
 static void compare(const char *what, int32_t btype, const lcu_mat *a, const lcu_mat *b, int64_t M, int64_t N,
                     int64_t K) {
@@ -47,7 +30,8 @@ static void compare(const char *what, int32_t btype, const lcu_mat *a, const lcu
     const char *paths[2] = {"wmma", "cublas"};
     for (int p = 0; p < 2; p++) {
         lcu_gemm_set_path(paths[p]);
-        ms[p] = strcmp(lcu_gemm_path(), paths[p]) == 0 ? time_gemm(a, b, dc, N, 10) : NAN;
+        const auto run = [&] { lcu_gemm(0, a, b, 1.0f, 0.0f, dc, N); };
+        ms[p] = strcmp(lcu_gemm_path(), paths[p]) == 0 ? lcu_test_time_ms(run, 2, 10) : NAN;
         lcu_test_download(p == 0 ? cw.data() : cb.data(), dc, cw.size());
     }
     double max_ref = 0.0, max_diff = 0.0;

@@ -20,13 +20,9 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_kernel(lcu_attn a, lcu_
     float *ps = vs + BK * W;                 /* [warps][QPW][BK] probabilities of the tile */
     int32_t *segq = (int32_t *)(ps + ATT_WARPS * QPW * BK), *segk = segq + BQ, *flag = segk + BK;
 
-    const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    /* the last query tiles see the most keys: blocks in launch order take them first */
-    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
-    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
-    const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
+    const int h = blockIdx.y;
+    const auto [hd, g, base, ldq, ldk, t0, nq, scale] = att_query_block(a, BQ);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW, hd4 = (hd + 3) & ~3;
-    const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile(qs, W, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd, W);
     att_load_seg(segq, a.seg + base, t0, BQ, a.n_seq);
@@ -38,13 +34,7 @@ __global__ void __launch_bounds__(ATT_THREADS) attention_kernel(lcu_attn a, lcu_
     }
     for (int64_t k0 = 0; k0 < t0 + nq; k0 += BK) {
         const int nk = t0 + nq - k0 < BK ? (int)(t0 + nq - k0) : BK;
-        __syncthreads(); /* the previous tile is consumed */
-        att_load_seg(segk, a.seg + base, k0, BK, a.n_seq);
-        if (threadIdx.x == 0) *flag = 0;
-        __syncthreads();
-        att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
-        __syncthreads();
-        if (!*flag) continue; /* uniform: every thread reads the same flag */
+        if (!att_tile_visible(segk, a.seg + base, k0, BK, a.n_seq, flag, segq, t0, nq, segk, k0, nk)) continue;
         att_load_tile(ks, W + ATT_PAD, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
         att_load_tile(vs, W, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
         __syncthreads();

@@ -26,13 +26,9 @@ attention_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const flo
     float *lses = dss + ATT_WARPS * QPW * BK, *dd = lses + BQ;
     int32_t *segq = (int32_t *)(dd + BQ), *segk = segq + BQ, *flag = segk + BK;
 
-    const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    /* the last query tiles see the most keys: blocks in launch order take them first */
-    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
-    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
-    const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
+    const int h = blockIdx.y;
+    const auto [hd, g, base, ldq, ldk, t0, nq, scale] = att_query_block(a, BQ);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, i0 = warp * QPW, hd4 = (hd + 3) & ~3;
-    const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile(qs, W, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd, W);
     att_load_tile(dos, W, dout + base * ldq + h * hd, ldq, t0, BQ, nq, hd, W);
@@ -45,13 +41,7 @@ attention_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const flo
         for (int c = 0; c < DPL; c++) acc[i][c] = 0.0f;
     for (int64_t k0 = 0; k0 < t0 + nq; k0 += BK) {
         const int nk = t0 + nq - k0 < BK ? (int)(t0 + nq - k0) : BK;
-        __syncthreads();
-        att_load_seg(segk, a.seg + base, k0, BK, a.n_seq);
-        if (threadIdx.x == 0) *flag = 0;
-        __syncthreads();
-        att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
-        __syncthreads();
-        if (!*flag) continue;
+        if (!att_tile_visible(segk, a.seg + base, k0, BK, a.n_seq, flag, segq, t0, nq, segk, k0, nk)) continue;
         att_load_tile(ks, W + ATT_PAD, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
         att_load_tile(vs, W + ATT_PAD, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd, W);
         __syncthreads();
@@ -109,13 +99,9 @@ attention_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const fl
     float *lses = dss + ATT_WARPS * KPW * BQ, *dd = lses + BQ;
     int32_t *segk = (int32_t *)(dd + BQ), *segq = segk + BKV, *flag = segq + BQ;
 
-    const int hd = a.head_dim, g = blockIdx.y, group = a.n_head / a.n_head_kv;
-    /* the first key tiles are seen by the most queries and are launched first */
-    const int64_t r = blockIdx.z, k0 = (int64_t)blockIdx.x * BKV, base = r * a.n_seq;
-    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
-    const int nk = a.n_seq - k0 < BKV ? (int)(a.n_seq - k0) : BKV;
+    const int group = a.n_head / a.n_head_kv;
+    const auto [hd, g, base, ldq, ldk, k0, nk, scale] = att_key_block(a, BKV);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, j0 = warp * KPW, hd4 = (hd + 3) & ~3;
-    const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile(ks, W, a.k + base * ldk + g * hd, ldk, k0, BKV, nk, hd, W);
     att_load_tile(vs, W, a.v + base * ldk + g * hd, ldk, k0, BKV, nk, hd, W);
@@ -128,13 +114,7 @@ attention_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const fl
         /* queries before k0 see none of these keys */
         for (int64_t q0 = k0 - k0 % BQ; q0 < a.n_seq; q0 += BQ) {
             const int nq = a.n_seq - q0 < BQ ? (int)(a.n_seq - q0) : BQ;
-            __syncthreads();
-            att_load_seg(segq, a.seg + base, q0, BQ, a.n_seq);
-            if (threadIdx.x == 0) *flag = 0;
-            __syncthreads();
-            att_mark_visible(flag, segq, q0, nq, segk, k0, nk);
-            __syncthreads();
-            if (!*flag) continue;
+            if (!att_tile_visible(segq, a.seg + base, q0, BQ, a.n_seq, flag, segq, q0, nq, segk, k0, nk)) continue;
             att_load_tile(qs, W + ATT_PAD, a.q + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
             att_load_tile(dos, W + ATT_PAD, dout + base * ldq + h * hd, ldq, q0, BQ, nq, hd, W);
             for (int i = threadIdx.x; i < BQ; i += blockDim.x) lses[i] = i < nq ? lse[(base + q0 + i) * a.n_head + h] : 0.0f;

@@ -33,14 +33,10 @@ __global__ void __launch_bounds__(ATM_THREADS) attention_mma_kernel(lcu_attn a, 
     lcu_bf16 *ps = (lcu_bf16 *)(os + BQ * LO); /* [BQ][LP] probabilities of the tile */
     int32_t *segq = (int32_t *)(ps + BQ * LP), *segk = segq + BQ, *flag = segk + BK;
 
-    const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    /* the last query tiles see the most keys: blocks in launch order take them first */
-    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
-    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
-    const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
+    const int h = blockIdx.y;
+    const auto [hd, g, base, ldq, ldk, t0, nq, scale] = att_query_block(a, BQ);
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int mr = 16 * (warp % 4), nc = 16 * (warp / 4), dh = (warp / 4) * (W / 2), i0 = warp * RPW;
-    const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile_bf16(qs, LH, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
     att_load_seg(segq, a.seg + base, t0, BQ, a.n_seq);
@@ -51,13 +47,7 @@ __global__ void __launch_bounds__(ATM_THREADS) attention_mma_kernel(lcu_attn a, 
     for (int i = 0; i < RPW; i++) m[i] = -INFINITY, l[i] = 0.0f;
     for (int64_t k0 = 0; k0 < t0 + nq; k0 += BK) {
         const int nk = t0 + nq - k0 < BK ? (int)(t0 + nq - k0) : BK;
-        __syncthreads(); /* the previous tile is consumed */
-        att_load_seg(segk, a.seg + base, k0, BK, a.n_seq);
-        if (threadIdx.x == 0) *flag = 0;
-        __syncthreads();
-        att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
-        __syncthreads();
-        if (!*flag) continue; /* uniform: every thread reads the same flag */
+        if (!att_tile_visible(segk, a.seg + base, k0, BK, a.n_seq, flag, segq, t0, nq, segk, k0, nk)) continue;
         att_load_tile_bf16(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd);
         att_load_tile_bf16(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd);
         __syncthreads();

@@ -84,13 +84,9 @@ attention_mma_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const
     float *lses = (float *)(dss + BQ * LP), *dd = lses + BQ;
     int32_t *segq = (int32_t *)(dd + BQ), *segk = segq + BQ, *flag = segk + BK;
 
-    const int hd = a.head_dim, h = blockIdx.y, g = h / (a.n_head / a.n_head_kv);
-    /* the last query tiles see the most keys: blocks in launch order take them first */
-    const int64_t r = blockIdx.z, t0 = (int64_t)(gridDim.x - 1 - blockIdx.x) * BQ, base = r * a.n_seq;
-    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
-    const int nq = a.n_seq - t0 < BQ ? (int)(a.n_seq - t0) : BQ;
+    const int h = blockIdx.y;
+    const auto [hd, g, base, ldq, ldk, t0, nq, scale] = att_query_block(a, BQ);
     const int warp = threadIdx.x / 32, mr = 16 * (warp % 4), nc = 16 * (warp / 4), dh = (warp / 4) * (W / 2);
-    const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile_bf16(qs, LH, a.q + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
     att_load_tile_bf16(dos, LH, dout + base * ldq + h * hd, ldq, t0, BQ, nq, hd);
@@ -102,13 +98,7 @@ attention_mma_dq_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, const
     for (int c = 0; c < W / 32; c++) wmma::fill_fragment(acc[c], 0.0f);
     for (int64_t k0 = 0; k0 < t0 + nq; k0 += BK) {
         const int nk = t0 + nq - k0 < BK ? (int)(t0 + nq - k0) : BK;
-        __syncthreads();
-        att_load_seg(segk, a.seg + base, k0, BK, a.n_seq);
-        if (threadIdx.x == 0) *flag = 0;
-        __syncthreads();
-        att_mark_visible(flag, segq, t0, nq, segk, k0, nk);
-        __syncthreads();
-        if (!*flag) continue;
+        if (!att_tile_visible(segk, a.seg + base, k0, BK, a.n_seq, flag, segq, t0, nq, segk, k0, nk)) continue;
         att_load_tile_bf16(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BK, nk, hd);
         att_load_tile_bf16(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BK, nk, hd);
         __syncthreads();
@@ -151,13 +141,9 @@ attention_mma_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, cons
     float *lses = (float *)(dsts + BKV * LP), *dd = lses + BKV; /* BQ used of each */
     int32_t *segk = (int32_t *)(dd + BKV), *segq = segk + BKV, *flag = segq + BQ;
 
-    const int hd = a.head_dim, g = blockIdx.y, group = a.n_head / a.n_head_kv;
-    /* the first key tiles are seen by the most queries and are launched first */
-    const int64_t r = blockIdx.z, k0 = (int64_t)blockIdx.x * BKV, base = r * a.n_seq;
-    const int64_t ldq = (int64_t)a.n_head * hd, ldk = (int64_t)a.n_head_kv * hd;
-    const int nk = a.n_seq - k0 < BKV ? (int)(a.n_seq - k0) : BKV;
+    const int group = a.n_head / a.n_head_kv;
+    const auto [hd, g, base, ldq, ldk, k0, nk, scale] = att_key_block(a, BKV);
     const int warp = threadIdx.x / 32, mr = 16 * (warp % 4), nc = 16 * (warp / 4), dh = (warp / 4) * (W / 2);
-    const float scale = 1.0f / sqrtf((float)hd);
 
     att_load_tile_bf16(ks, LH, a.k + base * ldk + g * hd, ldk, k0, BKV, nk, hd);
     att_load_tile_bf16(vs, LH, a.v + base * ldk + g * hd, ldk, k0, BKV, nk, hd);
@@ -169,13 +155,7 @@ attention_mma_dkv_kernel(lcu_attn a, const lcu_bf16 *out, const float *lse, cons
         /* queries before k0 see none of these keys (k0 is a multiple of BQ) */
         for (int64_t q0 = k0; q0 < a.n_seq; q0 += BQ) {
             const int nq = a.n_seq - q0 < BQ ? (int)(a.n_seq - q0) : BQ;
-            __syncthreads();
-            att_load_seg(segq, a.seg + base, q0, BQ, a.n_seq);
-            if (threadIdx.x == 0) *flag = 0;
-            __syncthreads();
-            att_mark_visible(flag, segq, q0, nq, segk, k0, nk);
-            __syncthreads();
-            if (!*flag) continue;
+            if (!att_tile_visible(segq, a.seg + base, q0, BQ, a.n_seq, flag, segq, q0, nq, segk, k0, nk)) continue;
             att_load_tile_bf16(qs, LH, a.q + base * ldq + h * hd, ldq, q0, BQ, nq, hd);
             att_load_tile_bf16(dos, LH, dout + base * ldq + h * hd, ldq, q0, BQ, nq, hd);
             for (int i = threadIdx.x; i < BQ; i += blockDim.x) lses[i] = i < nq ? lse[(base + q0 + i) * a.n_head + h] : 0.0f;

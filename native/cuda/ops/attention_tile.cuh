@@ -17,6 +17,8 @@
 #ifndef LORA4J_CUDA_ATTENTION_TILE_CUH
 #define LORA4J_CUDA_ATTENTION_TILE_CUH
 
+#include <math.h>
+
 #include "ops/ops.h"
 #include "ops/reduce.h"
 
@@ -102,14 +104,58 @@ __device__ static inline void att_load_seg(int32_t *seg_s, const int32_t *seg_ro
     for (int i = threadIdx.x; i < rows; i += blockDim.x) seg_s[i] = p0 + i < n_seq ? seg_row[p0 + i] : -1;
 }
 
-/* Sets *flag (shared) when some query of [q0, q0+nq) sees some key of [k0, k0+nk). Called between
- * two __syncthreads with *flag cleared before the first. */
-__device__ static inline void att_mark_visible(int32_t *flag, const int32_t *segq, int64_t q0, int nq,
-                                               const int32_t *segk, int64_t k0, int nk) {
+/* What a block of the training kernels takes from its indices: blockIdx.z is the packed row,
+ * blockIdx.x a tile of positions [p0, p0 + n) of it (n <= the tile's rows); g is the kv head
+ * the tile reads (of query head blockIdx.y for query tiles, blockIdx.y itself for key tiles). */
+struct att_block {
+    int hd, g;
+    int64_t base;     /* the row's first token */
+    int64_t ldq, ldk; /* token strides of q, out, dout (n_head heads) and k, v (n_head_kv heads) */
+    int64_t p0;
+    int n;
+    float scale;      /* of the scores: 1/sqrt(head_dim) */
+};
+
+__device__ static inline att_block att_block_at(const lcu_attn &a, int g, int64_t p0, int rows) {
+    att_block b;
+    b.hd = a.head_dim, b.g = g;
+    b.base = (int64_t)blockIdx.z * a.n_seq;
+    b.ldq = (int64_t)a.n_head * a.head_dim, b.ldk = (int64_t)a.n_head_kv * a.head_dim;
+    b.p0 = p0, b.n = a.n_seq - p0 < rows ? (int)(a.n_seq - p0) : rows;
+    b.scale = 1.0f / sqrtf((float)a.head_dim);
+    return b;
+}
+
+/* A query tile of `rows` of head blockIdx.y: the last query tiles see the most keys, so blocks in
+ * launch order take them first. */
+__device__ static inline att_block att_query_block(const lcu_attn &a, int rows) {
+    return att_block_at(a, (int)blockIdx.y / (a.n_head / a.n_head_kv), (int64_t)(gridDim.x - 1 - blockIdx.x) * rows,
+                        rows);
+}
+
+/* A key tile of `rows` of kv head blockIdx.y: the first key tiles are seen by the most queries
+ * and are launched first. */
+__device__ static inline att_block att_key_block(const lcu_attn &a, int rows) {
+    return att_block_at(a, (int)blockIdx.y, (int64_t)blockIdx.x * rows, rows);
+}
+
+/* The step that opens each tile of a walk: once the previous tile is consumed, loads the segments
+ * of the tile that moves (seg_s: rows from position p0 of seg_row) and returns, alike in every
+ * thread, whether some query of [q0, q0+nq) sees some key of [k0, k0+nk) (segq, segk: their
+ * segments, one of them seg_s). The whole block calls it; flag is one shared int. */
+__device__ static inline int att_tile_visible(int32_t *seg_s, const int32_t *seg_row, int64_t p0, int rows,
+                                              int64_t n_seq, int32_t *flag, const int32_t *segq, int64_t q0, int nq,
+                                              const int32_t *segk, int64_t k0, int nk) {
+    __syncthreads();
+    att_load_seg(seg_s, seg_row, p0, rows, n_seq);
+    if (threadIdx.x == 0) *flag = 0;
+    __syncthreads();
     for (int e = threadIdx.x; e < nq * nk; e += blockDim.x) {
         const int i = e / nk, j = e % nk;
         if (att_visible(q0 + i, segq[i], k0 + j, segk[j])) *flag = 1;
     }
+    __syncthreads();
+    return *flag;
 }
 
 /* d[i] = sum over dims of dout·out for rows q0 + i (warp w takes rows w, w + warps, ...), 0 past

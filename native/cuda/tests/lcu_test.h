@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <vector>
+
 #include "lcu.h"
 
 static int lcu_test_failures = 0;
@@ -66,6 +68,13 @@ static inline void lcu_test_fill(float *x, size_t n, unsigned seed, float lo, fl
     }
 }
 
+/* n values of lcu_test_fill in [-a, a). */
+static inline std::vector<float> lcu_test_rnd(size_t n, unsigned seed, float a) {
+    std::vector<float> v(n);
+    lcu_test_fill(v.data(), n, seed, -a, a);
+    return v;
+}
+
 /* A device copy of n host values (the caller frees it with cudaFree). */
 template <class T> static inline T *lcu_test_upload(const T *host, size_t n) {
     T *d = nullptr;
@@ -82,6 +91,32 @@ template <class T> static inline void lcu_test_download(T *host, const T *dev, s
 static inline void lcu_test_sync(void) {
     LCU_TEST_CUDA(cudaGetLastError());
     LCU_TEST_CUDA(cudaDeviceSynchronize());
+}
+
+/* Mean milliseconds of fn() over `iters` runs on the default stream after `warmups` runs, by CUDA
+ * events (the benchmarks' timing). */
+template <class F> static inline float lcu_test_time_ms(F fn, int warmups, int iters) {
+    for (int i = 0; i < warmups; i++) fn();
+    cudaEvent_t e0, e1;
+    LCU_TEST_CUDA(cudaEventCreate(&e0));
+    LCU_TEST_CUDA(cudaEventCreate(&e1));
+    LCU_TEST_CUDA(cudaEventRecord(e0, 0));
+    for (int i = 0; i < iters; i++) fn();
+    LCU_TEST_CUDA(cudaEventRecord(e1, 0));
+    lcu_test_sync();
+    float ms = 0.0f;
+    LCU_TEST_CUDA(cudaEventElapsedTime(&ms, e0, e1));
+    cudaEventDestroy(e0);
+    cudaEventDestroy(e1);
+    return ms / (float)iters;
+}
+
+/* The n device values at d, once the queued work is done. */
+template <class T> static inline std::vector<T> lcu_test_fetch(const T *d, size_t n) {
+    std::vector<T> v(n);
+    lcu_test_sync();
+    lcu_test_download(v.data(), d, n);
+    return v;
 }
 
 /* A zeroed device buffer of n T (the caller frees it with cudaFree). */

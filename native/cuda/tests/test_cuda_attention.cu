@@ -45,12 +45,6 @@ typedef struct cfg {
 
 static float bf16_round(float x) { return __bfloat162float(__float2bfloat16(x)); }
 
-static fvec rnd(size_t n, unsigned seed, float a) {
-    fvec v(n);
-    lcu_test_fill(v.data(), n, seed, -a, a);
-    return v;
-}
-
 /* A device copy of v starting `shift` elements into its allocation *mem (shift 1: rows of an
  * even number of elements lose their 16-byte alignment). */
 template <class T> static T *upload_at(const std::vector<T> &v, int shift, T **mem) {
@@ -60,22 +54,15 @@ template <class T> static T *upload_at(const std::vector<T> &v, int shift, T **m
     return *mem + shift;
 }
 
-/* rnd() rounded to bf16 (the values the training kernels read), and a device copy in bf16. */
+/* lcu_test_rnd() rounded to bf16 (the values the training kernels read), and a device copy in bf16. */
 static fvec rnd_bf16(size_t n, unsigned seed, float a, int shift, lcu_bf16 **mem, lcu_bf16 **dev) {
-    fvec v = rnd(n, seed, a);
+    fvec v = lcu_test_rnd(n, seed, a);
     std::vector<lcu_bf16> b(n);
     for (size_t i = 0; i < n; i++) {
         b[i] = __float2bfloat16(v[i]);
         v[i] = __bfloat162float(b[i]);
     }
     *dev = upload_at(b, shift, mem);
-    return v;
-}
-
-static fvec download(const float *d, size_t n) {
-    fvec v(n);
-    lcu_test_sync();
-    lcu_test_download(v.data(), d, n);
     return v;
 }
 
@@ -195,7 +182,7 @@ static void test_training(const cfg *c, unsigned seed, const path *pa, int dispa
     float *m_dout;
     fvec q = rnd_bf16(N * ldq, seed, 1.5f, pa->shift, &m_q, &d_q);
     fvec k = rnd_bf16(N * ldk, seed + 1, 1.5f, pa->shift, &m_k, &d_k);
-    fvec v = rnd_bf16(N * ldk, seed + 2, 1.0f, pa->shift, &m_v, &d_v), dout = rnd(N * ldq, seed + 3, 1.0f);
+    fvec v = rnd_bf16(N * ldk, seed + 2, 1.0f, pa->shift, &m_v, &d_v), dout = lcu_test_rnd(N * ldq, seed + 3, 1.0f);
     const std::vector<int32_t> seg = make_segments(c);
 
     float *d_dout = upload_at(dout, pa->shift, &m_dout);
@@ -210,9 +197,9 @@ static void test_training(const cfg *c, unsigned seed, const path *pa, int dispa
     std::vector<lcu_bf16> out_bf(N * ldq);
     lcu_test_sync();
     lcu_test_download(out_bf.data(), d_out, out_bf.size());
-    fvec out(N * ldq), lse = download(d_lse, N * nh);
+    fvec out(N * ldq), lse = lcu_test_fetch(d_lse, N * nh);
     for (size_t i = 0; i < out.size(); i++) out[i] = __bfloat162float(out_bf[i]);
-    grads got = {download(d_dq, N * ldq), download(d_dk, N * ldk), download(d_dv, N * ldk)};
+    grads got = {lcu_test_fetch(d_dq, N * ldq), lcu_test_fetch(d_dk, N * ldk), lcu_test_fetch(d_dv, N * ldk)};
     if (dispatched) {
         lcu_attention(0, &a, d_out, d_lse);
         lcu_attention_backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
@@ -220,8 +207,8 @@ static void test_training(const cfg *c, unsigned seed, const path *pa, int dispa
         lcu_test_sync();
         lcu_test_download(out_bf2.data(), d_out, out_bf2.size());
         const int same = memcmp(out_bf.data(), out_bf2.data(), sizeof(lcu_bf16) * out_bf.size()) == 0 &&
-                         download(d_lse, N * nh) == lse && download(d_dq, N * ldq) == got.dq &&
-                         download(d_dk, N * ldk) == got.dk && download(d_dv, N * ldk) == got.dv;
+                         lcu_test_fetch(d_lse, N * nh) == lse && lcu_test_fetch(d_dq, N * ldq) == got.dq &&
+                         lcu_test_fetch(d_dk, N * ldk) == got.dk && lcu_test_fetch(d_dv, N * ldk) == got.dv;
         LCU_TEST_CHECK(same, "lcu_attention(_backward) did not run the %s kernels", pa->name);
     }
 
@@ -261,7 +248,7 @@ static void test_training(const cfg *c, unsigned seed, const path *pa, int dispa
     lcu_test_compare("lse vs CPU trainer", lse.data(), clse.data(), lse.size(), 1e-5);
     LCU_TEST_CUDA(cudaMemcpy(d_dout, cdout.data(), sizeof(float) * cdout.size(), cudaMemcpyHostToDevice));
     pa->backward(0, &a, d_out, d_lse, d_dout, d_dq, d_dk, d_dv);
-    got = {download(d_dq, N * ldq), download(d_dk, N * ldk), download(d_dv, N * ldk)};
+    got = {lcu_test_fetch(d_dq, N * ldq), lcu_test_fetch(d_dk, N * ldk), lcu_test_fetch(d_dv, N * ldk)};
     lcu_test_compare("dq vs CPU trainer", got.dq.data(), cdq.data(), cdq.size(), 1e-2);
     lcu_test_compare("dk vs CPU trainer", got.dk.data(), cdk.data(), cdk.size(), 1e-2);
     lcu_test_compare("dv vs CPU trainer", got.dv.data(), cdv.data(), cdv.size(), 1e-2);
@@ -304,7 +291,7 @@ static void test_decode(int n_head, int n_head_kv, int hd, int nq, unsigned seed
         for (int s = 0; s < n_seqs; s++)
             if (p < len[s]) seq.push_back(s), pos.push_back(p);
     const size_t n_tok = seq.size();
-    fvec k = rnd(n_tok * ldk, seed, 1.5f), v = rnd(n_tok * ldk, seed + 1, 1.0f);
+    fvec k = lcu_test_rnd(n_tok * ldk, seed, 1.5f), v = lcu_test_rnd(n_tok * ldk, seed + 1, 1.0f);
 
     /* a sentinel in every slot, which only the stored tokens' slots lose */
     lcu_bf16 sentinel;
@@ -343,7 +330,7 @@ static void test_decode(int n_head, int n_head_kv, int hd, int nq, unsigned seed
         qseq[i] = i % n_seqs;
         qpos[i] = i < n_seqs ? len[i] - 1 : i < 2 * n_seqs ? 0 : (i * 37) % len[i % n_seqs];
     }
-    fvec q = rnd((size_t)(nq * ldq), seed + 2, 1.5f);
+    fvec q = lcu_test_rnd((size_t)(nq * ldq), seed + 2, 1.5f);
     float *d_q = lcu_test_upload(q.data(), q.size());
     int32_t *d_qs = lcu_test_upload(qseq.data(), qseq.size()), *d_qp = lcu_test_upload(qpos.data(), qpos.size());
     lcu_bf16 *d_out = lcu_test_alloc<lcu_bf16>((size_t)(nq * ldq));

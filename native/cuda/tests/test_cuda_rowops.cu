@@ -29,23 +29,10 @@ typedef std::vector<float> fvec;
 static unsigned seed = 1;
 
 /* n uniform values in [-a, a), a fresh seed each call. */
-static fvec rnd(size_t n, float a) {
-    fvec v(n);
-    lcu_test_fill(v.data(), n, seed++, -a, a);
-    return v;
-}
-
-static fvec download(const float *d, size_t n) {
-    fvec v(n);
-    lcu_test_sync();
-    lcu_test_download(v.data(), d, n);
-    return v;
-}
+static fvec rnd(size_t n, float a) { return lcu_test_rnd(n, seed++, a); }
 
 static fvec download_bf16(const lcu_bf16 *d, size_t n) {
-    std::vector<lcu_bf16> b(n);
-    lcu_test_sync();
-    lcu_test_download(b.data(), d, n);
+    const std::vector<lcu_bf16> b = lcu_test_fetch(d, n);
     fvec v(n);
     for (size_t i = 0; i < n; i++) v[i] = __bfloat162float(b[i]);
     return v;
@@ -65,14 +52,14 @@ static void test_elementwise(void) {
 
     lcu_add(0, dx, dy, (int64_t)n);
     lcu_scale(0, dx, -0.375f, (int64_t)n);
-    got = download(dx, n);
+    got = lcu_test_fetch(dx, n);
     for (size_t i = 0; i < n; i++) want[i] = (x[i] + y[i]) * -0.375f;
     lcu_test_compare("add then scale", got.data(), want.data(), n, 0.0);
 
     fvec bias = rnd(dim, 1.0f), m = rnd(rows * dim, 1.0f);
     float *dm = lcu_test_upload(m.data(), rows * dim), *dbias = lcu_test_upload(bias.data(), dim);
     lcu_add_bias(0, dm, dbias, (int64_t)rows, (int64_t)dim);
-    got = download(dm, rows * dim);
+    got = lcu_test_fetch(dm, rows * dim);
     l4_add_bias(m.data(), bias.data(), (int64_t)rows, (int64_t)dim);
     lcu_test_compare("add_bias 13x301", got.data(), m.data(), rows * dim, 0.0);
 
@@ -81,7 +68,7 @@ static void test_elementwise(void) {
     fvec g = rnd(cr * cd, 1.0f), acc = rnd(cd, 1.0f), wacc(cd);
     float *dg = lcu_test_upload(g.data(), cr * cd), *dacc = lcu_test_upload(acc.data(), cd);
     lcu_col_sum(0, dg, (int64_t)cr, (int64_t)cd, dacc);
-    got = download(dacc, cd);
+    got = lcu_test_fetch(dacc, cd);
     for (size_t j = 0; j < cd; j++) {
         double s = acc[j];
         for (size_t i = 0; i < cr; i++) s += g[i * cd + j];
@@ -99,7 +86,7 @@ static void test_rmsnorm_forward(size_t n, size_t dim) {
     float *dout = lcu_test_alloc<float>(n * dim);
     lcu_bf16 *dob = lcu_test_alloc<lcu_bf16>(n * dim);
     lcu_rmsnorm(0, dx, dw, (int64_t)n, (int64_t)dim, eps, dob, dout);
-    const fvec got = download(dout, n * dim), gotb = download_bf16(dob, n * dim);
+    const fvec got = lcu_test_fetch(dout, n * dim), gotb = download_bf16(dob, n * dim);
     l4_rmsnorm(x.data(), w.data(), want.data(), (int64_t)n, (int64_t)dim, eps);
     char what[64];
     snprintf(what, sizeof what, "rmsnorm %zux%zu f32", n, dim);
@@ -124,7 +111,7 @@ static void test_rmsnorm_backward(size_t n, size_t dim, int with_dw) {
     float *d_dy = lcu_test_upload(dy.data(), n * dim), *d_dx = lcu_test_upload(dx.data(), n * dim);
     float *d_dw = lcu_test_upload(dw.data(), dim);
     lcu_rmsnorm_backward(0, d_x, d_w, d_dy, (int64_t)n, (int64_t)dim, eps, d_dx, with_dw ? d_dw : NULL);
-    const fvec gdx = download(d_dx, n * dim), gdw = download(d_dw, dim);
+    const fvec gdx = lcu_test_fetch(d_dx, n * dim), gdw = lcu_test_fetch(d_dw, dim);
     l4_rmsnorm_backward(x.data(), w.data(), dy.data(), dx.data(), with_dw ? dw.data() : NULL, (int64_t)n,
                         (int64_t)dim, eps);
     char what[64];
@@ -148,13 +135,13 @@ static void test_rope(int neox, int n_rot) {
     char what[64];
 
     lcu_rope(0, d_x, (int64_t)n, (int64_t)ld, n_heads, head_dim, n_rot, neox, d_cs);
-    fvec got = download(d_x, n * ld);
+    fvec got = lcu_test_fetch(d_x, n * ld);
     l4_rope_apply(&r, x.data(), (int64_t)n, (int64_t)ld, n_heads, head_dim, cs.data());
     snprintf(what, sizeof what, "rope %s n_rot %d", neox ? "neox" : "norm", n_rot);
     lcu_test_compare(what, got.data(), x.data(), n * ld, 1e-6);
 
     lcu_rope_backward(0, d_x, (int64_t)n, (int64_t)ld, n_heads, head_dim, n_rot, neox, d_cs);
-    got = download(d_x, n * ld);
+    got = lcu_test_fetch(d_x, n * ld);
     l4_rope_backward(&r, x.data(), (int64_t)n, (int64_t)ld, n_heads, head_dim, cs.data());
     snprintf(what, sizeof what, "rope_backward %s n_rot %d", neox ? "neox" : "norm", n_rot);
     lcu_test_compare(what, got.data(), x.data(), n * ld, 1e-6);
@@ -223,7 +210,7 @@ static void test_dropout(float p, uint64_t key) {
     fvec dout = rnd(n, 1.0f), dx = rnd(n, 1.0f); /* dx accumulates */
     float *d_dout = lcu_test_upload(dout.data(), n), *d_dx = lcu_test_upload(dx.data(), n);
     lcu_dropout_backward(0, d_dout, d_dx, (int64_t)n, p, key);
-    const fvec got = download(d_dx, n);
+    const fvec got = lcu_test_fetch(d_dx, n);
     l4_tr_dropout_backward(dout.data(), dx.data(), (int64_t)n, p, key, 1);
     lcu_test_compare("dropout_backward (+=)", got.data(), dx.data(), n, 1e-6);
     cudaFree(d_x), cudaFree(d_out), cudaFree(d_dout), cudaFree(d_dx);
