@@ -16,12 +16,6 @@ extern "C" {
 
 typedef std::vector<float> fvec;
 
-static fvec download(const float *d, size_t n) {
-    fvec v(n);
-    lcu_test_sync();
-    lcu_test_download(v.data(), d, n);
-    return v;
-}
 
 static void scale(fvec &g, float s) {
     for (float &x : g) x *= s;
@@ -44,11 +38,11 @@ static void test_adamw(void) {
         l4_adamw_update(p.data(), g.data(), m.data(), v.data(), (int64_t)n, lr, b1, b2, eps, wd, step);
         char what[64];
         snprintf(what, sizeof what, "adamw step %lld p", (long long)step);
-        lcu_test_compare(what, download(d_p, n).data(), p.data(), n, 0.0);
+        lcu_test_compare(what, lcu_test_fetch(d_p, n).data(), p.data(), n, 0.0);
         snprintf(what, sizeof what, "adamw step %lld m", (long long)step);
-        lcu_test_compare(what, download(d_m, n).data(), m.data(), n, 0.0);
+        lcu_test_compare(what, lcu_test_fetch(d_m, n).data(), m.data(), n, 0.0);
         snprintf(what, sizeof what, "adamw step %lld v", (long long)step);
-        lcu_test_compare(what, download(d_v, n).data(), v.data(), n, 0.0);
+        lcu_test_compare(what, lcu_test_fetch(d_v, n).data(), v.data(), n, 0.0);
     }
     cudaFree(d_p), cudaFree(d_m), cudaFree(d_v), cudaFree(d_g);
 }
@@ -68,9 +62,9 @@ static void test_sgd(void) {
         l4_sgd_update(p.data(), g.data(), buf.data(), (int64_t)n, lr, momentum, wd);
         char what[64];
         snprintf(what, sizeof what, "sgd step %d p", step);
-        lcu_test_compare(what, download(d_p, n).data(), p.data(), n, 0.0);
+        lcu_test_compare(what, lcu_test_fetch(d_p, n).data(), p.data(), n, 0.0);
         snprintf(what, sizeof what, "sgd step %d buf", step);
-        lcu_test_compare(what, download(d_buf, n).data(), buf.data(), n, 0.0);
+        lcu_test_compare(what, lcu_test_fetch(d_buf, n).data(), buf.data(), n, 0.0);
     }
     cudaFree(d_p), cudaFree(d_buf), cudaFree(d_g);
 }
