@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <mutex>
+#include <vector>
 
 #if !defined(__x86_64__)
 #error "the CUDA emulation's context switch is written for x86-64"
@@ -124,6 +125,35 @@ static size_t emu_total_memory(void) {
 static cudaError_t set_error(cudaError_t e) {
     if (e != cudaSuccess && tls.last_error == cudaSuccess) tls.last_error = e;
     return e;
+}
+
+/* ---- guarded device memory (LCU_EMU_GUARD=1) --------------------------------------------------------
+ * Each device allocation gets its own mapping, kept inaccessible while host code runs and opened
+ * only for kernels, copies and sets, so host code that dereferences a device pointer (which a GPU
+ * never allows) crashes here too. Protection is process-wide: for single-threaded test programs. */
+struct guard_map {
+    uint8_t *base;   /* the mapping; the device pointer is base + 256 */
+    size_t bytes;    /* mapped */
+    size_t n;        /* asked for */
+};
+static std::vector<guard_map> g_maps;
+static int g_open_depth;
+
+static int guard_mode(void) {
+    static const int on = [] {
+        const char *e = getenv("LCU_EMU_GUARD");
+        return e && strcmp(e, "1") == 0;
+    }();
+    return on;
+}
+
+/* Opens (1) or closes (0) every device mapping to the host; nested opens close at the last. */
+static void guard_access(int open) {
+    if (!guard_mode()) return;
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_open_depth += open ? 1 : -1;
+    if (g_open_depth != (open ? 1 : 0)) return;
+    for (const guard_map &m : g_maps) mprotect(m.base, m.bytes, open ? PROT_READ | PROT_WRITE : PROT_NONE);
 }
 
 /* ---- fibers ----------------------------------------------------------------------------------------- */
@@ -266,7 +296,7 @@ static int max_dyn_smem(const void *func) {
     return DEFAULT_SMEM;
 }
 
-void lcu_emu_run(const void *func, dim3 grid, dim3 block, size_t smem, void (*body)(void *), void *arg) {
+static void run_launch(const void *func, dim3 grid, dim3 block, size_t smem, void (*body)(void *), void *arg) {
     const uint64_t n = (uint64_t)block.x * block.y * block.z;
     if (n == 0 || n > MAX_THREADS || block.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 ||
         grid.y > 65535 || grid.z > 65535) {
@@ -327,6 +357,12 @@ void lcu_emu_run(const void *func, dim3 grid, dim3 block, size_t smem, void (*bo
             }
         }
     }
+}
+
+void lcu_emu_run(const void *func, dim3 grid, dim3 block, size_t smem, void (*body)(void *), void *arg) {
+    guard_access(1);
+    run_launch(func, grid, block, smem, body, arg);
+    guard_access(0);
 }
 
 const lcu_emu_thread *lcu_emu_self(void) { return &tls.cur->info; }
@@ -436,13 +472,43 @@ cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total_bytes) {
 }
 
 /* Each allocation carries its size just before the returned (256-byte aligned) pointer, so
- * cudaFree can keep the emulated free memory honest. */
+ * cudaFree can keep the emulated free memory honest (guarded allocations keep it in g_maps). */
+static cudaError_t guarded_malloc(void **p, size_t n) {
+    const size_t page = 4096, bytes = (256 + n + page - 1) / page * page;
+    void *m = mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED) return cudaErrorMemoryAllocation;
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (g_open_depth > 0) mprotect(m, bytes, PROT_READ | PROT_WRITE);
+    g_maps.push_back(guard_map{(uint8_t *)m, bytes, n});
+    *p = (uint8_t *)m + 256;
+    return cudaSuccess;
+}
+
+/* Frees a guarded allocation; 0 when p is not one. */
+static int guarded_free(void *p, size_t *n) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    for (size_t i = 0; i < g_maps.size(); i++) {
+        if (g_maps[i].base + 256 != (uint8_t *)p) continue;
+        *n = g_maps[i].n;
+        munmap(g_maps[i].base, g_maps[i].bytes);
+        g_maps.erase(g_maps.begin() + (long)i);
+        return 1;
+    }
+    return 0;
+}
+
 cudaError_t cudaMalloc(void **p, size_t n) {
     *p = nullptr;
     {
         std::lock_guard<std::mutex> lock(g_mu);
         if (n > emu_total_memory() - g_allocated) return set_error(cudaErrorMemoryAllocation);
         g_allocated += n;
+    }
+    if (guard_mode()) {
+        if (guarded_malloc(p, n) == cudaSuccess) return cudaSuccess;
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_allocated -= n;
+        return set_error(cudaErrorMemoryAllocation);
     }
     uint8_t *raw = (uint8_t *)aligned_alloc(256, 256 + (n + 255) / 256 * 256);
     if (!raw) {
@@ -456,8 +522,13 @@ cudaError_t cudaMalloc(void **p, size_t n) {
 }
 cudaError_t cudaFree(void *p) {
     if (!p) return cudaSuccess;
-    uint8_t *raw = (uint8_t *)p - 256;
     size_t n;
+    if (guard_mode() && guarded_free(p, &n)) {
+        std::lock_guard<std::mutex> lock(g_mu);
+        g_allocated -= n;
+        return cudaSuccess;
+    }
+    uint8_t *raw = (uint8_t *)p - 256;
     memcpy(&n, raw, sizeof n);
     {
         std::lock_guard<std::mutex> lock(g_mu);
@@ -476,7 +547,9 @@ cudaError_t cudaFreeHost(void *p) {
 }
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, cudaMemcpyKind k) {
     (void)k;
+    guard_access(1);
     if (n) memmove(dst, src, n);
+    guard_access(0);
     return cudaSuccess;
 }
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, cudaMemcpyKind k, cudaStream_t s) {
@@ -484,7 +557,9 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, cudaMemcpyKind
     return cudaMemcpy(dst, src, n, k);
 }
 cudaError_t cudaMemset(void *p, int v, size_t n) {
+    guard_access(1);
     if (n) memset(p, v, n);
+    guard_access(0);
     return cudaSuccess;
 }
 cudaError_t cudaMemsetAsync(void *p, int v, size_t n, cudaStream_t s) {

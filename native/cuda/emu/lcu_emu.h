@@ -6,7 +6,10 @@
  * collectives, so barriers, shared memory tiling and shuffles behave as on a GPU and a barrier
  * that not every thread reaches is reported as a deadlock. Memory is host memory; streams are
  * synchronous; atomics are plain (no two fibers run at once). Launch configurations are checked
- * as a GPU does (block size, dynamic shared memory over 48 KiB without cudaFuncSetAttribute). */
+ * as a GPU does (block size, dynamic shared memory over 48 KiB without cudaFuncSetAttribute).
+ * Environment: LCU_EMU_ORDER (forward, reverse, shuffle: the fibers' order each round),
+ * LCU_EMU_SEED, LCU_EMU_MEMORY (the device's bytes), LCU_EMU_GUARD=1 (device memory closed to the
+ * host outside kernels and copies; single-threaded programs only). */
 #ifndef LORA4J_LCU_EMU_H
 #define LORA4J_LCU_EMU_H
 

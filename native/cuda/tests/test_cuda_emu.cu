@@ -1,7 +1,14 @@
 /* The emulation's own checks (and, on a GPU, the same kernels there): block barriers with shared
  * memory, warp shuffles, a wmma tile product, launch-configuration errors and, on the emulation,
- * the reports of a barrier that not every thread reaches and of a misaligned wmma load. */
+ * the reports of a barrier that not every thread reaches and of a misaligned wmma load, and the
+ * crash of a host read of device memory under LCU_EMU_GUARD. */
 #include "lcu_test.h"
+
+#ifdef LCU_EMU
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 /* Block sum through shared memory: every thread adds its value, barriers between halvings. */
 __global__ void block_sum(const float *x, float *out, int n) {
@@ -135,6 +142,17 @@ int main(void) {
     LCU_TEST_CHECK(cudaGetLastError() == cudaErrorLaunchFailure, "a barrier not every thread reaches must be reported");
     LCU_LAUNCH(wmma_tile, 1, 128, 0, s, da + 8, db, dc);
     LCU_TEST_CHECK(cudaGetLastError() == cudaErrorMisalignedAddress, "a wmma load from a 16-byte aligned pointer must fault");
+    /* with guarded device memory, host code reading a device pointer crashes (in a child here) */
+    const char *guard = getenv("LCU_EMU_GUARD");
+    if (guard && strcmp(guard, "1") == 0) {
+        fflush(NULL);
+        const pid_t pid = fork();
+        if (pid == 0) _exit((int)*(volatile float *)dx == 12345 ? 3 : 0);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        LCU_TEST_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
+                       "a host read of device memory must crash under LCU_EMU_GUARD (status %d)", status);
+    }
 #endif
     cudaFree(dx);
     cudaFree(dsum);
